@@ -1,0 +1,103 @@
+/**
+ * The Store service: an MVCC key-value store of JSON values with one global, monotonic revision,
+ * in the shape of etcd (and of Kubernetes' `storage.Interface`). It knows nothing of API objects:
+ * the API server maps revisions to `resourceVersion`. Backends: `MemoryStore` (here) and etcd
+ * (`runtimes/etcd`); both pass the same conformance suite.
+ */
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
+import type * as Stream from "effect/Stream"
+
+/** Global revision; strictly increases by one with every write. 0 before the first write. */
+export type Revision = number
+
+/** Values are JSON objects and are never mutated once given to the store (the memory store freezes them). */
+export type Value = Readonly<Record<string, unknown>>
+
+export interface Entry {
+  readonly key: string
+  readonly value: Value
+  /** Revision of the write that created this key (in its current life). */
+  readonly createRevision: Revision
+  /** Revision of the last write to this key. */
+  readonly modRevision: Revision
+}
+
+export interface WatchEvent {
+  /** ADDED: the key was created; MODIFIED: updated; DELETED: deleted. */
+  readonly type: "ADDED" | "MODIFIED" | "DELETED"
+  /** For ADDED/MODIFIED the new entry; for DELETED the entry as it was before deletion, with modRevision = the delete's revision. */
+  readonly entry: Entry
+  /** For MODIFIED and DELETED, the entry before this event. */
+  readonly previous?: Entry
+  /** Revision of this event (equals entry.modRevision). */
+  readonly revision: Revision
+}
+
+export interface ListResult {
+  readonly entries: ReadonlyArray<Entry>
+  /** The revision the list was read at. */
+  readonly revision: Revision
+  /** Set when `limit` cut the list: the key to continue after (exclusive). */
+  readonly continueAfter?: string
+  /** How many more entries matched beyond the returned ones, when cut by `limit`. */
+  readonly remaining?: number
+}
+
+export interface ListOptions {
+  /** Read at this past revision (must not be compacted); default: the current revision. */
+  readonly revision?: Revision
+  /** At most this many entries, in key order. */
+  readonly limit?: number
+  /** Start strictly after this key (from a previous `continueAfter`). */
+  readonly after?: string
+}
+
+/** The key does not exist. */
+export class KeyNotFound extends Data.TaggedError("KeyNotFound")<{ readonly key: string }> {}
+/** Create of a key that exists. */
+export class KeyExists extends Data.TaggedError("KeyExists")<{ readonly key: string }> {}
+/** A precondition on the key's modRevision failed; `current` is what is there now. */
+export class RevisionConflict extends Data.TaggedError("RevisionConflict")<{
+  readonly key: string
+  readonly expected: Revision
+  readonly current: Entry
+}> {}
+/** The requested revision is older than the compacted revision. */
+export class TooOld extends Data.TaggedError("TooOld")<{
+  readonly requested: Revision
+  readonly compacted: Revision
+}> {}
+/** The store cannot be reached or refused to answer. */
+export class StoreUnavailable extends Data.TaggedError("StoreUnavailable")<{ readonly message: string }> {}
+
+export class Store extends Context.Tag("minik8s/Store")<
+  Store,
+  {
+    readonly get: (key: string) => Effect.Effect<Entry, KeyNotFound | StoreUnavailable>
+    /** Every key that starts with `prefix`, in key order. */
+    readonly list: (prefix: string, options?: ListOptions) => Effect.Effect<ListResult, TooOld | StoreUnavailable>
+    readonly create: (key: string, value: Value) => Effect.Effect<Entry, KeyExists | StoreUnavailable>
+    /** Compare-and-swap: writes only if the key's modRevision equals `expected`. */
+    readonly update: (
+      key: string,
+      value: Value,
+      expected: Revision
+    ) => Effect.Effect<Entry, KeyNotFound | RevisionConflict | StoreUnavailable>
+    /** Deletes the key (only if its modRevision equals `expected`, when given); returns the deleted entry. */
+    readonly delete: (
+      key: string,
+      expected?: Revision
+    ) => Effect.Effect<Entry, KeyNotFound | RevisionConflict | StoreUnavailable>
+    /**
+     * Every change under `prefix` with revision > `from`, in revision order, then live changes;
+     * fails with TooOld when `from` is below the compacted revision.
+     */
+    readonly watch: (prefix: string, from: Revision) => Stream.Stream<WatchEvent, TooOld | StoreUnavailable>
+    /** The current revision. */
+    readonly revision: Effect.Effect<Revision, StoreUnavailable>
+    /** Discard history at and below `revision`; watches and reads from there on get TooOld. */
+    readonly compact: (revision: Revision) => Effect.Effect<void, StoreUnavailable>
+  }
+>() {}
