@@ -1,0 +1,252 @@
+/**
+ * MemoryStore: the in-process `Store`, with etcd's semantics (one global revision, compare-and-swap on
+ * modRevision, watch from a revision, compaction). It backs every simulated run and is the embedded
+ * default in real mode, so it is built for speed: keys are kept in a `KeyIndex` for O(log n + k) range reads,
+ * history is an array of events addressed by revision, and watch fan-out only visits watchers whose
+ * prefix matches the written key.
+ */
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
+import { KeyIndex } from "./KeyIndex.js"
+import {
+  type Entry,
+  KeyExists,
+  KeyNotFound,
+  type ListOptions,
+  type ListResult,
+  type Revision,
+  RevisionConflict,
+  Store,
+  StoreUnavailable,
+  TooOld,
+  type Value,
+  type WatchEvent
+} from "./Store.js"
+
+/** The `Store` service plus what only an in-process store can tell (for tests). */
+export interface MemoryStore extends Service {
+  /** How many watch streams are open right now. */
+  readonly watcherCount: Effect.Effect<number>
+}
+type Service = Store["Type"]
+
+/** How many past events are kept for watch replay and reads at past revisions, unless compacted earlier. */
+export const defaultHistoryLimit = 10_000
+
+interface Watcher {
+  readonly from: Revision
+  readonly queue: Queue.Queue<WatchEvent>
+}
+
+// A frozen object is taken as deep-frozen (the store froze it, or a copy-on-write update reused it),
+// so freezing an update only walks its new parts.
+const deepFreeze = (value: unknown): void => {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return
+  Object.freeze(value)
+  for (const child of Object.values(value)) deepFreeze(child)
+}
+
+/** The smallest string greater than every string starting with `prefix` (etcd's range end); undefined: no bound. */
+const prefixEnd = (prefix: string): string | undefined => {
+  let end = prefix.length
+  while (end > 0 && prefix.charCodeAt(end - 1) === 0xffff) end--
+  return end === 0 ? undefined : prefix.slice(0, end - 1) + String.fromCharCode(prefix.charCodeAt(end - 1) + 1)
+}
+
+const freezeEntry = (key: string, value: Value, createRevision: Revision, modRevision: Revision): Entry =>
+  Object.freeze({ key, value, createRevision, modRevision })
+
+/** A MemoryStore; `historyLimit` bounds the events kept (older ones count as compacted). */
+export const makeWith = (options: { readonly historyLimit?: number } = {}): Effect.Effect<MemoryStore> =>
+  Effect.sync(() => {
+    const historyLimit = Math.max(0, options.historyLimit ?? defaultHistoryLimit)
+    let revision = 0
+    // Every event with revision in (compacted, revision] is kept, oldest at history[head].
+    let compacted = 0
+    let history: Array<WatchEvent> = []
+    let head = 0
+    const entries = new Map<string, Entry>()
+    const index = new KeyIndex()
+    // Watchers grouped by prefix: fan-out cost is per distinct prefix, not per watcher.
+    const watchers = new Map<string, Set<Watcher>>()
+    let watcherCount = 0
+
+    const eventAt = (rev: Revision): WatchEvent => history[head + rev - compacted - 1]
+
+    const dropHistory = (count: number): void => {
+      head += count
+      compacted += count
+      // Reclaim the dropped prefix of the array once it is most of it (amortised O(1) per event).
+      if (head > 1024 && head * 2 > history.length) {
+        history = history.slice(head)
+        head = 0
+      }
+    }
+
+    const record = (event: WatchEvent): void => {
+      Object.freeze(event)
+      history.push(event)
+      if (revision - compacted > historyLimit) dropHistory(revision - compacted - historyLimit)
+      for (const [prefix, group] of watchers) {
+        if (!event.entry.key.startsWith(prefix)) continue
+        for (const watcher of group) if (event.revision > watcher.from) Queue.unsafeOffer(watcher.queue, event)
+      }
+    }
+
+    const page = (matching: ReadonlyArray<Entry>, at: Revision, limit: number | undefined): ListResult => {
+      if (limit === undefined || limit <= 0 || matching.length <= limit) return { entries: matching, revision: at }
+      const entriesOnPage = matching.slice(0, limit)
+      return {
+        entries: entriesOnPage,
+        revision: at,
+        continueAfter: entriesOnPage[limit - 1].key,
+        remaining: matching.length - limit
+      }
+    }
+
+    const listCurrent = (prefix: string, options: ListOptions): ListResult => {
+      const after = options.after !== undefined && options.after >= prefix ? options.after : undefined
+      const limit = options.limit !== undefined && options.limit > 0 ? options.limit : Infinity
+      const { keys, remaining } = index.range(after ?? prefix, after !== undefined, prefixEnd(prefix), limit)
+      const matching = keys.map((key) => entries.get(key)!)
+      if (remaining === 0) return { entries: matching, revision }
+      return { entries: matching, revision, continueAfter: keys[keys.length - 1], remaining }
+    }
+
+    // Undo the events after `at`, newest first, over the current entries under the prefix.
+    const listPast = (prefix: string, at: Revision, options: ListOptions): ListResult => {
+      const state = new Map<string, Entry>()
+      for (const key of index.range(prefix, false, prefixEnd(prefix), Infinity).keys) state.set(key, entries.get(key)!)
+      for (let rev = revision; rev > at; rev--) {
+        const event = eventAt(rev)
+        if (!event.entry.key.startsWith(prefix)) continue
+        if (event.type === "ADDED") state.delete(event.entry.key)
+        else state.set(event.entry.key, event.previous!)
+      }
+      const after = options.after
+      const matching = Array.from(state.values()).filter((entry) => after === undefined || entry.key > after)
+      matching.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      return page(matching, at, options.limit)
+    }
+
+    const get: Service["get"] = (key) =>
+      Effect.suspend(() => {
+        const entry = entries.get(key)
+        return entry === undefined ? Effect.fail(new KeyNotFound({ key })) : Effect.succeed(entry)
+      })
+
+    const list: Service["list"] = (prefix, options = {}) =>
+      Effect.suspend((): ReturnType<Service["list"]> => {
+        const at = options.revision ?? revision
+        if (at < compacted) return Effect.fail(new TooOld({ requested: at, compacted }))
+        // etcd's answer to a read at a revision not yet written.
+        if (at > revision)
+          return Effect.fail(new StoreUnavailable({ message: "required revision is a future revision" }))
+        return Effect.succeed(at === revision ? listCurrent(prefix, options) : listPast(prefix, at, options))
+      })
+
+    const create: Service["create"] = (key, value) =>
+      Effect.suspend(() => {
+        if (entries.has(key)) return Effect.fail(new KeyExists({ key }))
+        deepFreeze(value)
+        revision++
+        const entry = freezeEntry(key, value, revision, revision)
+        entries.set(key, entry)
+        index.insert(key)
+        record({ type: "ADDED", entry, revision })
+        return Effect.succeed(entry)
+      })
+
+    const update: Service["update"] = (key, value, expected) =>
+      Effect.suspend((): ReturnType<Service["update"]> => {
+        const previous = entries.get(key)
+        if (previous === undefined) return Effect.fail(new KeyNotFound({ key }))
+        if (previous.modRevision !== expected)
+          return Effect.fail(new RevisionConflict({ key, expected, current: previous }))
+        deepFreeze(value)
+        revision++
+        const entry = freezeEntry(key, value, previous.createRevision, revision)
+        entries.set(key, entry)
+        record({ type: "MODIFIED", entry, previous, revision })
+        return Effect.succeed(entry)
+      })
+
+    const remove: Service["delete"] = (key, expected) =>
+      Effect.suspend((): ReturnType<Service["delete"]> => {
+        const previous = entries.get(key)
+        if (previous === undefined) return Effect.fail(new KeyNotFound({ key }))
+        if (expected !== undefined && previous.modRevision !== expected)
+          return Effect.fail(new RevisionConflict({ key, expected, current: previous }))
+        revision++
+        // Like Kubernetes' etcd3 store: the deleted object carries the delete's revision.
+        const entry = freezeEntry(key, previous.value, previous.createRevision, revision)
+        entries.delete(key)
+        index.remove(key)
+        record({ type: "DELETED", entry, previous, revision })
+        return Effect.succeed(entry)
+      })
+
+    // Registration and the history snapshot happen in one synchronous step, so no write falls between them.
+    const subscribe = (prefix: string, from: Revision, queue: Queue.Queue<WatchEvent>) =>
+      Effect.suspend(() => {
+        if (from < compacted) return Effect.fail(new TooOld({ requested: from, compacted }))
+        const replay: Array<WatchEvent> = []
+        for (let rev = from + 1; rev <= revision; rev++) {
+          const event = eventAt(rev)
+          if (event.entry.key.startsWith(prefix)) replay.push(event)
+        }
+        const watcher: Watcher = { from, queue }
+        const group = watchers.get(prefix)
+        if (group === undefined) watchers.set(prefix, new Set([watcher]))
+        else group.add(watcher)
+        watcherCount++
+        return Effect.succeed({ watcher, replay })
+      })
+
+    const unsubscribe = (prefix: string, watcher: Watcher) =>
+      Effect.suspend(() => {
+        const group = watchers.get(prefix)!
+        group.delete(watcher)
+        if (group.size === 0) watchers.delete(prefix)
+        watcherCount--
+        return Queue.shutdown(watcher.queue)
+      })
+
+    const watch: Service["watch"] = (prefix, from) =>
+      Stream.unwrapScoped(
+        Effect.gen(function* () {
+          const queue = yield* Queue.unbounded<WatchEvent>()
+          const { replay } = yield* Effect.acquireRelease(subscribe(prefix, from, queue), ({ watcher }) =>
+            unsubscribe(prefix, watcher)
+          )
+          return Stream.concat(Stream.fromChunk(Chunk.unsafeFromArray(replay)), Stream.fromQueue(queue))
+        })
+      )
+
+    const compact: Service["compact"] = (rev) =>
+      Effect.sync(() => {
+        const target = Math.min(rev, revision)
+        if (target > compacted) dropHistory(target - compacted)
+      })
+
+    return {
+      get,
+      list,
+      create,
+      update,
+      delete: remove,
+      watch,
+      revision: Effect.sync(() => revision),
+      compact,
+      watcherCount: Effect.sync(() => watcherCount)
+    }
+  })
+
+/** A MemoryStore with the default history limit. */
+export const make: Effect.Effect<MemoryStore> = makeWith()
+
+/** The `Store` service backed by a fresh MemoryStore. */
+export const layer: Layer.Layer<Store> = Layer.effect(Store, make)
