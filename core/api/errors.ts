@@ -198,8 +198,14 @@ export const conflict = (resource: { group: string; plural: string }, name: stri
 
 /** One field error, as `field.ErrorList` entries read in Kubernetes. */
 export interface FieldError {
-  readonly type: "FieldValueRequired" | "FieldValueInvalid" | "FieldValueNotSupported" | "FieldValueForbidden" |
-    "FieldValueDuplicate" | "FieldValueTooLong" | "FieldValueTypeInvalid"
+  readonly type:
+    | "FieldValueRequired"
+    | "FieldValueInvalid"
+    | "FieldValueNotSupported"
+    | "FieldValueForbidden"
+    | "FieldValueDuplicate"
+    | "FieldValueTooLong"
+    | "FieldValueTypeInvalid"
   readonly field: string
   readonly message: string
 }

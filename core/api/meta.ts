@@ -14,7 +14,7 @@ export const OwnerReference = Schema.Struct({
   uid: Schema.String,
   controller: Schema.optional(Schema.Boolean),
   blockOwnerDeletion: Schema.optional(Schema.Boolean)
-})
+}).annotations({ identifier: "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference" })
 export type OwnerReference = typeof OwnerReference.Type
 
 export const ManagedFieldsEntry = Schema.Struct({
@@ -25,7 +25,7 @@ export const ManagedFieldsEntry = Schema.Struct({
   fieldsType: Schema.optional(Schema.String),
   fieldsV1: Schema.optional(Schema.Unknown),
   subresource: Schema.optional(Schema.String)
-})
+}).annotations({ identifier: "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry" })
 
 export const ObjectMeta = Schema.Struct({
   name: Schema.optional(Schema.String),
@@ -43,14 +43,14 @@ export const ObjectMeta = Schema.Struct({
   finalizers: Schema.optional(Schema.Array(Schema.String)),
   managedFields: Schema.optional(Schema.Array(ManagedFieldsEntry)),
   selfLink: Schema.optional(Schema.String)
-})
+}).annotations({ identifier: "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" })
 export type ObjectMeta = typeof ObjectMeta.Type
 
 export const ListMeta = Schema.Struct({
   resourceVersion: Schema.optional(Schema.String),
   continue: Schema.optional(Schema.String),
   remainingItemCount: Schema.optional(Schema.Number)
-})
+}).annotations({ identifier: "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta" })
 export type ListMeta = typeof ListMeta.Type
 
 /** What every stored API object has. */

@@ -9,8 +9,7 @@ export type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPT
 
 /** A body as bytes off the wire (parsed by the handler by content type), or an already-parsed value. */
 export type RequestBody =
-  | { readonly _tag: "Raw"; readonly bytes: Uint8Array }
-  | { readonly _tag: "Parsed"; readonly value: unknown }
+  { readonly _tag: "Raw"; readonly bytes: Uint8Array } | { readonly _tag: "Parsed"; readonly value: unknown }
 
 export interface ApiRequest {
   readonly method: Method

@@ -2,9 +2,39 @@
  * The API server as a service: one `handle` for every request, whatever carried it.
  * It never fails: errors come back as `Status` bodies with their HTTP code.
  */
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import { type ApiError, InternalError, NotFound } from "../api/errors.js"
+import { Namespaces } from "../api/Namespace.js"
+import { openApiV2, openApiV3, openApiV3Index } from "../api/openapi.js"
+import { Store, type Value } from "../store/Store.js"
+import { admitCreate } from "./Admission.js"
 import type { ApiRequest, ApiResponse } from "./ApiRequest.js"
+import { authenticate, type Tokens } from "./Authentication.js"
+import { authorize } from "./Authorization.js"
+import { create, newUid } from "./Create.js"
+import { remove, removeCollection } from "./Delete.js"
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from "./Discovery.js"
+import { get } from "./Get.js"
+import { health } from "./Health.js"
+import { list } from "./List.js"
+import { systemNamespaces } from "./NamespaceLifecycle.js"
+import { negotiate } from "./Negotiation.js"
+import { patch } from "./Patcher.js"
+import { bind } from "./PodBinding.js"
+import { defaultMaxRequestBytes } from "./RequestBody.js"
+import { now, type RequestScope, type ServerConfig } from "./RequestScope.js"
+import { failure, json } from "./Responses.js"
+import { type Route, route, type Verb, verbOf } from "./Route.js"
+import { getScale, writeScale } from "./ScaleSubresource.js"
+import { objectKey } from "./StorageKey.js"
+import { includeObjectOf } from "./Table.js"
+import { update } from "./Update.js"
+import { watch } from "./Watch.js"
 
 export class ApiServer extends Context.Tag("minik8s/ApiServer")<
   ApiServer,
@@ -12,3 +42,150 @@ export class ApiServer extends Context.Tag("minik8s/ApiServer")<
     readonly handle: (request: ApiRequest) => Effect.Effect<ApiResponse>
   }
 >() {}
+
+/** Settings of the API server; each defaults as Kubernetes does. */
+export interface ApiServerOptions {
+  /** Largest request body accepted (413 beyond); default 3 MiB. */
+  readonly maxRequestBytes?: number
+  /** How often a watch with `allowWatchBookmarks` gets a BOOKMARK, in Clock time; default 60 s. */
+  readonly bookmarkInterval?: Duration.DurationInput
+  /** Bearer tokens and who they name; when given, every request but health and version must carry one. */
+  readonly tokens?: Tokens
+}
+
+/** Dispatches a resource request by verb and subresource. */
+const serveResource = (scope: RequestScope, verb: Verb): Effect.Effect<ApiResponse, ApiError> => {
+  const sub = scope.subresource
+  switch (verb) {
+    case "list":
+      return list(scope)
+    case "watch":
+      return watch(scope)
+    case "create":
+      return sub === "binding" ? bind(scope) : create(scope)
+    case "get":
+      return sub === "scale" ? getScale(scope) : get(scope)
+    case "update":
+      if (sub === "scale") return writeScale(scope, "PUT")
+      return update(scope, sub === "status" ? "status" : sub === "finalize" ? "finalize" : "object")
+    case "patch":
+      if (sub === "scale") return writeScale(scope, "PATCH")
+      return patch(scope, sub === "status" ? "status" : "object")
+    case "delete":
+      return remove(scope)
+    case "deletecollection":
+      return removeCollection(scope)
+  }
+}
+
+const dispatch = (
+  store: Store["Type"],
+  config: ServerConfig,
+  request: ApiRequest,
+  target: Route,
+  verb: Verb
+): Effect.Effect<ApiResponse, ApiError> => {
+  switch (target._tag) {
+    case "Health":
+      return health(store, target.check, target.subcheck, request.query)
+    case "Version":
+      return Effect.succeed(json(200, versionInfo))
+    case "OpenApiV2":
+      return Effect.sync(() => json(200, openApiV2()))
+    case "OpenApiV3Index":
+      return Effect.sync(() => json(200, openApiV3Index()))
+    case "OpenApiV3":
+      return Effect.suspend(() => {
+        const document = openApiV3(target.path)
+        return document === undefined
+          ? Effect.fail(new NotFound({ message: "the server could not find the requested resource", details: {} }))
+          : Effect.succeed(json(200, document))
+      })
+    case "CoreVersions":
+      return Effect.succeed(json(200, apiVersions()))
+    case "Groups":
+      return Effect.succeed(json(200, apiGroupList()))
+    case "Group":
+      return Effect.succeed(json(200, apiGroup(target.group)))
+    case "Resources":
+      return Effect.succeed(json(200, apiResourceList(target.group, target.version)))
+    case "Resource":
+      return Effect.gen(function* () {
+        const output = yield* negotiate(request.headers["accept"])
+        const includeObject = output._tag === "Table" ? yield* includeObjectOf(request.query) : "Metadata"
+        return yield* serveResource(
+          {
+            store,
+            config,
+            request,
+            resource: target.resource,
+            namespace: target.namespace,
+            name: target.name,
+            subresource: target.subresource,
+            output,
+            includeObject
+          },
+          verb
+        )
+      })
+  }
+}
+
+/** Authentication (before routing, as Kubernetes' filters run), routing, authorization, dispatch. */
+const serve = (store: Store["Type"], config: ServerConfig, request: ApiRequest): Effect.Effect<ApiResponse, ApiError> =>
+  Effect.gen(function* () {
+    const routed = route(request.path)
+    const user = yield* authenticate(config.tokens, request, Either.getOrUndefined(routed))
+    const target = yield* routed
+    const verb = yield* verbOf(target, request.method, request.query)
+    yield* authorize(user, target, verb)
+    return yield* dispatch(store, config, request, target, verb)
+  })
+
+/** Creates the namespaces Kubernetes starts with, unless they exist. */
+const bootstrap = (store: Store["Type"]): Effect.Effect<void> =>
+  Effect.forEach(
+    systemNamespaces,
+    (name) =>
+      Effect.gen(function* () {
+        const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name } }
+        const admitted = yield* admitCreate(Namespaces, namespace, {
+          uid: yield* newUid,
+          creationTimestamp: yield* now
+        })
+        yield* store.create(objectKey(Namespaces, undefined, name), admitted as unknown as Value)
+      }).pipe(
+        Effect.catchAll((e) =>
+          e._tag === "KeyExists" ? Effect.void : Effect.logWarning(`cannot create namespace ${name}: ${e.message}`)
+        )
+      ),
+    { discard: true }
+  )
+
+/** The API server over the Store; creates the system namespaces at start. */
+export const make = (options: ApiServerOptions = {}): Effect.Effect<ApiServer["Type"], never, Store> =>
+  Effect.gen(function* () {
+    const store = yield* Store
+    const config: ServerConfig = {
+      maxRequestBytes: options.maxRequestBytes ?? defaultMaxRequestBytes,
+      bookmarkInterval: Duration.decode(options.bookmarkInterval ?? "60 seconds"),
+      tokens: options.tokens
+    }
+    yield* bootstrap(store)
+    const handle = (request: ApiRequest): Effect.Effect<ApiResponse> =>
+      serve(store, config, request).pipe(
+        Effect.catchAll((error) => Effect.succeed(failure(error))),
+        // A bug must not take the server down or leave the client without an answer.
+        Effect.catchAllDefect((defect) =>
+          Effect.as(
+            Effect.logError("API request failed", Cause.die(defect)),
+            failure(new InternalError({ message: `Internal error occurred: ${String(defect)}` }))
+          )
+        )
+      )
+    return { handle }
+  })
+
+/** The API server as a layer over the Store. */
+export const layer = (options: ApiServerOptions = {}): Layer.Layer<ApiServer, never, Store> =>
+  Layer.effect(ApiServer, make(options))

@@ -1,0 +1,81 @@
+/**
+ * `minik8s apiserver`: the API server over an embedded MemoryStore, on HTTP. Writes a kubeconfig so
+ * kubectl and client libraries connect, and prints one line with the URL, that path and the token.
+ */
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Crypto from "node:crypto"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import * as ApiServer from "../core/apiserver/ApiServer.js"
+import type { UserInfo } from "../core/apiserver/Authentication.js"
+import * as MemoryStore from "../core/store/MemoryStore.js"
+import { kubeconfig } from "../runtimes/http/kubeconfig.js"
+import * as HttpServer from "../runtimes/http/server.js"
+import { CliError } from "./errors.js"
+
+export interface ApiserverOptions {
+  readonly port: number
+  readonly host: string
+  readonly kubeconfigPath: string
+  readonly tokenAuth: boolean
+  readonly tokenFile: string | undefined
+}
+
+/** Kubernetes' static token file: `token,user,uid,"group1,group2"` per line. */
+export const readTokenFile = (file: string): Effect.Effect<Record<string, UserInfo>, CliError> =>
+  Effect.try({
+    try: () => {
+      const tokens: Record<string, UserInfo> = {}
+      Fs.readFileSync(file, "utf8")
+        .split("\n")
+        .forEach((raw, index) => {
+          const line = raw.trim()
+          if (line === "" || line.startsWith("#")) return
+          const match = /^([^,]+),([^,]+),([^,]*)(?:,"?([^"]*)"?)?$/.exec(line)
+          if (match === null) throw new Error(`line ${index + 1}: want token,user,uid[,"group1,group2"]`)
+          tokens[match[1]!] = { user: match[2]!, groups: match[4] ? match[4].split(",") : [] }
+        })
+      return tokens
+    },
+    catch: (e) => new CliError({ message: `token file ${file}: ${e instanceof Error ? e.message : String(e)}` })
+  })
+
+export const apiserver = (options: ApiserverOptions) =>
+  Effect.gen(function* () {
+    const tokens = options.tokenFile === undefined ? {} : yield* readTokenFile(options.tokenFile)
+    // cli/ may use real randomness: this token guards a real server.
+    const adminToken = options.tokenAuth ? Crypto.randomBytes(24).toString("base64url") : undefined
+    const allTokens =
+      adminToken === undefined ? tokens : { ...tokens, [adminToken]: { user: "admin", groups: ["system:masters"] } }
+    const authenticated = options.tokenAuth || options.tokenFile !== undefined
+    const serverLayer = HttpServer.layer({ port: options.port, host: options.host }).pipe(
+      Layer.provide(ApiServer.layer(authenticated ? { tokens: allTokens } : {})),
+      Layer.provide(MemoryStore.layer)
+    )
+    yield* Effect.gen(function* () {
+      const url = yield* HttpServer.serverUrl
+      yield* Effect.try({
+        try: () => {
+          Fs.mkdirSync(Path.dirname(options.kubeconfigPath), { recursive: true })
+          Fs.writeFileSync(
+            options.kubeconfigPath,
+            kubeconfig(adminToken === undefined ? { server: url } : { server: url, token: adminToken }),
+            { mode: 0o600 }
+          )
+        },
+        catch: (e) => new CliError({ message: `cannot write kubeconfig ${options.kubeconfigPath}: ${String(e)}` })
+      })
+      yield* Console.log(
+        `minik8s apiserver serving on ${url}, kubeconfig ${options.kubeconfigPath}` +
+          (adminToken === undefined ? "" : `, token: ${adminToken}`)
+      )
+      return yield* Effect.never
+    }).pipe(
+      Effect.provide(serverLayer),
+      Effect.catchTag("ServeError", (e) =>
+        Effect.fail(new CliError({ message: `cannot listen on ${options.host}:${options.port}: ${String(e.cause)}` }))
+      )
+    )
+  })

@@ -1,0 +1,105 @@
+/**
+ * create (POST to a collection): decode under `fieldValidation`, place the object in the URL's
+ * namespace (which must exist), pick a name for `generateName`, admit it (defaults, server-owned
+ * fields, validation) and store it, or with `dryRun=All` only answer what would be stored.
+ */
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
+import { type ApiError, alreadyExists, BadRequest } from "../api/errors.js"
+import type { KubeObject } from "../api/meta.js"
+import type { Value } from "../store/Store.js"
+import { admitCreate } from "./Admission.js"
+import type { ApiResponse } from "./ApiRequest.js"
+import { admitNamespace } from "./NamespaceLifecycle.js"
+import * as RequestBody from "./RequestBody.js"
+import { decodeBody, dryRunOf, fieldValidationOf, now, type RequestScope, respondObject } from "./RequestScope.js"
+import { warningHeaders } from "./Responses.js"
+import * as ResourceVersion from "./ResourceVersion.js"
+import { objectKey } from "./StorageKey.js"
+import { interpret } from "./StoreErrors.js"
+
+/** A version 4 UUID from Effect's Random, so simulated runs stay reproducible. */
+export const newUid: Effect.Effect<string> = Effect.gen(function* () {
+  const bytes: Array<number> = []
+  for (let i = 0; i < 16; i++) bytes.push(yield* Random.nextIntBetween(0, 256))
+  bytes[6] = (bytes[6] & 0x0f) | 0x40
+  bytes[8] = (bytes[8] & 0x3f) | 0x80
+  const hex = bytes.map((b) => b.toString(16).padStart(2, "0")).join("")
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+})
+
+// Kubernetes' name generator: no vowels (no words) and no look-alike characters.
+const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+const suffixLength = 5
+const maxNameLength = 63
+/** How often a generated name is retried when taken, as Kubernetes does. */
+const generateNameAttempts = 8
+
+/** `generateName` plus five random characters, the base cut so the name stays within 63 characters. */
+export const generateName = (base: string): Effect.Effect<string> =>
+  Effect.gen(function* () {
+    let suffix = ""
+    for (let i = 0; i < suffixLength; i++) suffix += alphabet[yield* Random.nextIntBetween(0, alphabet.length)]
+    return base.slice(0, maxNameLength - suffixLength) + suffix
+  })
+
+const withName = (obj: KubeObject, name: string): KubeObject => ({ ...obj, metadata: { ...obj.metadata, name } })
+
+/** Handles POST to a collection. */
+export const create = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError> =>
+  Effect.gen(function* () {
+    const rt = scope.resource
+    const mode = yield* fieldValidationOf(scope.request.query)
+    const dryRun = yield* dryRunOf(scope.request.query)
+    const body = yield* RequestBody.readObject(scope.request, scope.config.maxRequestBytes)
+    const { object: decoded, warnings } = yield* decodeBody(rt, body, mode)
+    const namespace = yield* placeInNamespace(scope, decoded)
+    if (namespace !== undefined) yield* admitNamespace(scope.store, namespace)
+    const { namespace: _ns, ...meta } = decoded.metadata
+    const placed: KubeObject = { ...decoded, metadata: namespace === undefined ? meta : { ...meta, namespace } }
+    const generate = (placed.metadata.name ?? "") === "" && (placed.metadata.generateName ?? "") !== ""
+    const named = generate ? withName(placed, yield* generateName(placed.metadata.generateName!)) : placed
+    const admitted = yield* admitCreate(rt, named, { uid: yield* newUid, creationTimestamp: yield* now })
+    const stored = dryRun
+      ? yield* checkFree(scope, admitted)
+      : yield* store(scope, admitted, generate ? generateNameAttempts : 1)
+    return yield* respondObject(scope, 201, stored, warningHeaders(warnings))
+  })
+
+/** The namespace the object goes to: the URL's (the body may repeat it, not contradict it); none for cluster-scoped kinds. */
+const placeInNamespace = (scope: RequestScope, obj: KubeObject): Effect.Effect<string | undefined, BadRequest> => {
+  if (!scope.resource.namespaced) return Effect.succeed(undefined)
+  const given = obj.metadata.namespace ?? ""
+  return given === "" || given === scope.namespace
+    ? Effect.succeed(scope.namespace)
+    : Effect.fail(
+        new BadRequest({
+          message: "the namespace of the provided object does not match the namespace sent on the request"
+        })
+      )
+}
+
+const keyOf = (scope: RequestScope, obj: KubeObject) =>
+  objectKey(scope.resource, obj.metadata.namespace, obj.metadata.name!)
+
+/** A dry run still answers 409 for a taken name. */
+const checkFree = (scope: RequestScope, obj: KubeObject): Effect.Effect<KubeObject, ApiError> =>
+  scope.store.get(keyOf(scope, obj)).pipe(
+    Effect.matchEffect({
+      onSuccess: () => Effect.fail(alreadyExists(scope.resource, obj.metadata.name!)),
+      onFailure: (e) => (e._tag === "KeyNotFound" ? Effect.succeed(obj) : Effect.fail(interpret(scope.resource, "", e)))
+    })
+  )
+
+/** Stores the object; a generated name that is taken is drawn again. */
+const store = (scope: RequestScope, obj: KubeObject, attempts: number): Effect.Effect<KubeObject, ApiError> =>
+  scope.store.create(keyOf(scope, obj), obj as unknown as Value).pipe(
+    Effect.map((entry) => ResourceVersion.stamp(entry)),
+    Effect.catchAll((e) =>
+      e._tag === "KeyExists" && attempts > 1
+        ? Effect.flatMap(generateName(obj.metadata.generateName!), (name) =>
+            store(scope, withName(obj, name), attempts - 1)
+          )
+        : Effect.fail(interpret(scope.resource, obj.metadata.name!, e))
+    )
+  )

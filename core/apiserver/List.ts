@@ -1,0 +1,206 @@
+/**
+ * list (GET of a collection): selected by label and field selectors, paginated by `limit` and
+ * `continue` (every page read at the first page's revision), read at the revision the
+ * `resourceVersion`/`resourceVersionMatch` pair asks for, answered as a `{Kind}List`, a Table or
+ * PartialObjectMetadataList carrying the revision it was read at.
+ */
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { type ApiError, BadRequest, Expired, Timeout } from "../api/errors.js"
+import type { KubeObject, ListMeta } from "../api/meta.js"
+import { apiVersionOf } from "../api/resource.js"
+import type { Entry, ListOptions, Revision } from "../store/Store.js"
+import type { ApiResponse } from "./ApiRequest.js"
+import * as ContinueToken from "./ContinueToken.js"
+import { contentTypeOf } from "./Negotiation.js"
+import { now, type RequestScope } from "./RequestScope.js"
+import { json } from "./Responses.js"
+import * as ResourceVersion from "./ResourceVersion.js"
+import type { Resource } from "./Route.js"
+import * as SelectionPredicate from "./SelectionPredicate.js"
+import { collectionPrefix } from "./StorageKey.js"
+import { tooOld, unavailable } from "./StoreErrors.js"
+import { partialObjectMetadataList, table } from "./Table.js"
+
+/** Where a list starts: at which revision (undefined: the current one), after which key, and the least revision acceptable. */
+interface ReadPlan {
+  readonly revision?: Revision
+  readonly after?: string
+  readonly atLeast?: Revision
+  readonly fromContinue: boolean
+}
+
+const bad = (message: string) => Either.left(new BadRequest({ message }))
+
+/** `limit`: a non-negative integer, 0 meaning no limit. */
+const limitOf = (query: URLSearchParams): Either.Either<number | undefined, BadRequest> => {
+  const value = query.get("limit")
+  if (value === null || value === "") return Either.right(undefined)
+  if (!/^-?[0-9]{1,15}$/.test(value)) return bad(`invalid limit: ${JSON.stringify(value)}`)
+  const limit = Number(value)
+  return Either.right(limit > 0 ? limit : undefined)
+}
+
+/** Kubernetes' rules for resourceVersion, resourceVersionMatch and continue on a list. */
+const readPlanOf = (
+  query: URLSearchParams,
+  prefix: string,
+  limit: number | undefined
+): Either.Either<ReadPlan, BadRequest> => {
+  const rv = query.get("resourceVersion") ?? ""
+  const match = query.get("resourceVersionMatch") ?? ""
+  const token = query.get("continue") ?? ""
+  if (match !== "" && match !== "NotOlderThan" && match !== "Exact") {
+    return bad(
+      `resourceVersionMatch: Unsupported value: ${JSON.stringify(match)}: supported values: "Exact", "NotOlderThan"`
+    )
+  }
+  if (token !== "") {
+    if (rv !== "" && rv !== "0") return bad("specifying resource version is not allowed when using continue")
+    if (match !== "")
+      return bad("resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided")
+    return Either.map(ContinueToken.decode(prefix, token), (c) => ({
+      revision: c.revision,
+      after: c.after,
+      fromContinue: true
+    }))
+  }
+  if (match !== "" && rv === "")
+    return bad("resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided")
+  if (rv === "" || rv === "0") {
+    return match === "Exact"
+      ? bad(`resourceVersionMatch: Forbidden: resourceVersionMatch "Exact" is forbidden for resourceVersion "0"`)
+      : Either.right({ fromContinue: false })
+  }
+  return Either.map(ResourceVersion.parse(rv), (revision) =>
+    // Without a match, a limited list reads exactly at the revision and an unlimited one at least at it.
+    match === "Exact" || (match === "" && limit !== undefined)
+      ? { revision, atLeast: revision, fromContinue: false }
+      : { atLeast: revision, fromContinue: false }
+  )
+}
+
+/** The objects of one list call and what the list metadata says of them. */
+interface Page {
+  readonly entries: ReadonlyArray<Entry>
+  readonly revision: Revision
+  readonly continueAfter?: string
+  readonly remaining?: number
+}
+
+/** Reads up to `limit` selected entries, page by page from the store, all at one revision. */
+const readSelected = (
+  scope: RequestScope,
+  prefix: string,
+  predicate: SelectionPredicate.SelectionPredicate,
+  limit: number | undefined,
+  plan: ReadPlan
+): Effect.Effect<Page, ApiError> =>
+  Effect.gen(function* () {
+    const rt = scope.resource
+    const selected: Array<Entry> = []
+    let revision = plan.revision
+    let after = plan.after
+    for (;;) {
+      const options: ListOptions = {
+        ...(revision === undefined ? {} : { revision }),
+        ...(after === undefined ? {} : { after }),
+        ...(limit === undefined ? {} : { limit })
+      }
+      const result = yield* scope.store.list(prefix, options).pipe(
+        Effect.catchTags({
+          TooOld: (e) =>
+            Effect.fail(
+              plan.fromContinue
+                ? new Expired({
+                    message:
+                      "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."
+                  })
+                : plan.revision !== undefined
+                  ? new Expired({ message: "The resourceVersion for the provided list is too old." })
+                  : tooOld(e)
+            ),
+          StoreUnavailable: (e) => Effect.fail(unavailable(e))
+        })
+      )
+      revision = result.revision
+      for (let i = 0; i < result.entries.length; i++) {
+        const entry = result.entries[i]
+        if (!SelectionPredicate.matches(rt, predicate, entry.value as unknown as KubeObject)) continue
+        selected.push(entry)
+        if (limit !== undefined && selected.length === limit) {
+          const more = i < result.entries.length - 1 || result.continueAfter !== undefined
+          if (!more) return { entries: selected, revision }
+          const remaining =
+            SelectionPredicate.isEverything(predicate) && i === result.entries.length - 1 ? result.remaining : undefined
+          return {
+            entries: selected,
+            revision,
+            continueAfter: entry.key,
+            ...(remaining === undefined ? {} : { remaining })
+          }
+        }
+      }
+      if (result.continueAfter === undefined) return { entries: selected, revision }
+      after = result.continueAfter
+    }
+  })
+
+const tooLarge = (requested: Revision, current: Revision) =>
+  new Timeout({
+    message: `Too large resource version: ${requested}, current: ${current}`,
+    details: {
+      causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+      retryAfterSeconds: 1
+    }
+  })
+
+/** Lists the objects the scope's collection and query select, with the revision they were read at. */
+export const readList = (
+  scope: RequestScope
+): Effect.Effect<{ readonly items: ReadonlyArray<KubeObject>; readonly metadata: ListMeta }, ApiError> =>
+  Effect.gen(function* () {
+    const query = scope.request.query
+    const prefix = collectionPrefix(scope.resource, scope.namespace)
+    const predicate = yield* SelectionPredicate.fromQuery(scope.resource, query)
+    const limit = yield* limitOf(query)
+    const plan = yield* readPlanOf(query, prefix, limit)
+    if (plan.atLeast !== undefined) {
+      const current = yield* Effect.mapError(scope.store.revision, unavailable)
+      if (plan.atLeast > current) return yield* Effect.fail(tooLarge(plan.atLeast, current))
+    }
+    const page = yield* readSelected(scope, prefix, predicate, limit, plan)
+    const metadata: ListMeta = {
+      resourceVersion: String(page.revision),
+      ...(page.continueAfter === undefined
+        ? {}
+        : { continue: ContinueToken.encode(prefix, page.revision, page.continueAfter) }),
+      ...(page.remaining === undefined ? {} : { remainingItemCount: page.remaining })
+    }
+    return { items: page.entries.map((entry) => ResourceVersion.stamp(entry)), metadata }
+  })
+
+/** The `{Kind}List` of a resource. */
+export const kindList = (rt: Resource, items: ReadonlyArray<KubeObject>, metadata: ListMeta) => ({
+  kind: `${rt.kind}List`,
+  apiVersion: apiVersionOf(rt),
+  metadata,
+  items
+})
+
+/** Handles GET of a collection without `watch`. */
+export const list = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError> =>
+  Effect.gen(function* () {
+    const { items, metadata } = yield* readList(scope)
+    const output = scope.output
+    switch (output._tag) {
+      case "Object":
+        return json(200, kindList(scope.resource, items, metadata))
+      case "PartialObjectMetadata":
+        return json(200, partialObjectMetadataList(items, metadata, output.version), {}, contentTypeOf(output, true))
+      case "Table": {
+        const options = { version: output.version, includeObject: scope.includeObject, now: yield* now, headers: true }
+        return json(200, table(scope.resource, items, metadata, options), {}, contentTypeOf(output, true))
+      }
+    }
+  })

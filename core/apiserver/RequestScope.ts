@@ -1,0 +1,101 @@
+/**
+ * What every resource handler works with (Kubernetes' `RequestScope`): the store, the server's
+ * settings, the request and where it points, and the answer format the client negotiated; plus
+ * the query options and the clock reading the handlers share.
+ */
+import * as Clock from "effect/Clock"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { decode, type FieldValidation } from "../api/decode.js"
+import { BadRequest } from "../api/errors.js"
+import type { KubeObject } from "../api/meta.js"
+import type { Store } from "../store/Store.js"
+import type { ApiRequest, ApiResponse } from "./ApiRequest.js"
+import type { Tokens } from "./Authentication.js"
+import { contentTypeOf, type Output } from "./Negotiation.js"
+import { json } from "./Responses.js"
+import type { Resource } from "./Route.js"
+import { type IncludeObject, partialObjectMetadata, table } from "./Table.js"
+
+/** The API server's settings, defaults filled in. */
+export interface ServerConfig {
+  readonly maxRequestBytes: number
+  readonly bookmarkInterval: Duration.Duration
+  readonly tokens: Tokens | undefined
+}
+
+export interface RequestScope {
+  readonly store: Store["Type"]
+  readonly config: ServerConfig
+  readonly request: ApiRequest
+  readonly resource: Resource
+  /** The namespace in the path (undefined for cluster-scoped kinds and all-namespace collections). */
+  readonly namespace: string | undefined
+  readonly name: string | undefined
+  readonly subresource: string | undefined
+  readonly output: Output
+  /** What Table rows carry (`includeObject`), read before any work so a bad value writes nothing. */
+  readonly includeObject: IncludeObject
+}
+
+/** An RFC 3339 time with seconds precision, as Kubernetes writes `metav1.Time`. */
+export const rfc3339 = (millis: number): string =>
+  new Date(Math.floor(millis / 1000) * 1000).toISOString().replace(".000Z", "Z")
+
+/** The current time from Effect's Clock, as RFC 3339. */
+export const now: Effect.Effect<string> = Effect.map(Clock.currentTimeMillis, rfc3339)
+
+/** `dryRun=All` (the only value Kubernetes knows); 400 for others. */
+export const dryRunOf = (query: URLSearchParams): Either.Either<boolean, BadRequest> => {
+  const values = query.getAll("dryRun").filter((v) => v !== "")
+  if (values.every((v) => v === "All")) return Either.right(values.length > 0)
+  return Either.left(
+    new BadRequest({
+      message: `dryRun: Unsupported value: ${JSON.stringify(values.find((v) => v !== "All"))}: supported values: "All"`
+    })
+  )
+}
+
+/** `fieldValidation` (default Warn, as the server defaults it); 400 for other values. */
+export const fieldValidationOf = (query: URLSearchParams): Either.Either<FieldValidation, BadRequest> => {
+  const value = query.get("fieldValidation") ?? "Warn"
+  return value === "Strict" || value === "Warn" || value === "Ignore"
+    ? Either.right(value)
+    : Either.left(
+        new BadRequest({
+          message: `fieldValidation: Unsupported value: ${JSON.stringify(value)}: supported values: "Ignore", "Warn", "Strict"`
+        })
+      )
+}
+
+/** Decodes a body as the scope's kind (apiVersion and kind must match the URL's when given). */
+export const decodeBody = (rt: Resource, body: unknown, mode: FieldValidation) => decode<KubeObject>(rt, body, mode)
+
+/** Answers one object in the negotiated format. */
+export const respondObject = (
+  scope: RequestScope,
+  status: number,
+  obj: KubeObject,
+  headers: Readonly<Record<string, string>> = {}
+): Effect.Effect<ApiResponse> =>
+  Effect.gen(function* () {
+    const output = scope.output
+    switch (output._tag) {
+      case "Object":
+        return json(status, obj, headers)
+      case "PartialObjectMetadata":
+        return json(status, partialObjectMetadata(obj, output.version), headers, contentTypeOf(output, false))
+      case "Table": {
+        const metadata =
+          obj.metadata.resourceVersion === undefined ? {} : { resourceVersion: obj.metadata.resourceVersion }
+        const body = table(scope.resource, [obj], metadata, {
+          version: output.version,
+          includeObject: scope.includeObject,
+          now: yield* now,
+          headers: true
+        })
+        return json(status, body, headers, contentTypeOf(output, false))
+      }
+    }
+  })

@@ -1,0 +1,44 @@
+/**
+ * How Store failures read to API clients (Kubernetes' `storeerr.Interpret*Error`): a missing key
+ * is NotFound, a taken key AlreadyExists, a lost compare-and-swap Conflict, a compacted revision
+ * Expired and an unreachable store ServiceUnavailable.
+ */
+import { alreadyExists, conflict, Expired, notFound, ServiceUnavailable } from "../api/errors.js"
+import type { KeyExists, KeyNotFound, RevisionConflict, StoreUnavailable, TooOld } from "../store/Store.js"
+
+/** Every error a Store operation can fail with. */
+export type StoreError = KeyNotFound | KeyExists | RevisionConflict | TooOld | StoreUnavailable
+
+/** The message of a lost compare-and-swap, word for word as Kubernetes sends it. */
+export const modifiedMessage =
+  "the object has been modified; please apply your changes to the latest version and try again"
+
+/** The API error for a Store error about the object `name` of `resource`. */
+export const interpret = (resource: { group: string; plural: string }, name: string, error: StoreError) => {
+  switch (error._tag) {
+    case "KeyNotFound":
+      return notFound(resource, name)
+    case "KeyExists":
+      return alreadyExists(resource, name)
+    case "RevisionConflict":
+      return conflict(resource, name, modifiedMessage)
+    case "TooOld":
+      return tooOld(error)
+    case "StoreUnavailable":
+      return unavailable(error)
+  }
+}
+
+/** 410 Expired for a compacted revision. */
+export const tooOld = (error: TooOld): Expired =>
+  new Expired({ message: `too old resource version: ${error.requested} (${error.compacted})` })
+
+/** 503 for a store that cannot answer. */
+export const unavailable = (error: StoreUnavailable): ServiceUnavailable =>
+  new ServiceUnavailable({ message: `the storage is unavailable: ${error.message}` })
+
+const storeTags = new Set(["KeyNotFound", "KeyExists", "RevisionConflict", "TooOld", "StoreUnavailable"])
+
+/** Whether an error came from the Store (and still needs `interpret`). */
+export const isStoreError = (e: unknown): e is StoreError =>
+  typeof e === "object" && e !== null && storeTags.has((e as { _tag?: string })._tag ?? "")

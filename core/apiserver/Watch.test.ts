@@ -1,0 +1,191 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import * as MemoryStore from "../store/MemoryStore.js"
+import { Store, StoreUnavailable } from "../store/Store.js"
+import * as ApiServer from "./ApiServer.js"
+import { harness, jsonOf, pod, request, send, watchLines } from "./Harness.js"
+
+const pods = "/api/v1/namespaces/default/pods"
+
+const summary = (lines: ReadonlyArray<{ type: string; object: any }>) =>
+  lines.map((l) => `${l.type} ${l.object.metadata?.name ?? l.object.reason ?? ""}`.trim())
+
+const relabel = (h: Parameters<typeof send>[0], name: string, app: string) =>
+  send(h, "PATCH", `${pods}/${name}`, {
+    json: { metadata: { labels: { app } } },
+    headers: { "content-type": "application/merge-patch+json" }
+  })
+
+describe("watch", () => {
+  it.effect("without resourceVersion: ADDED for what exists, then changes in order", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      yield* send(h, "POST", pods, { json: pod("a") })
+      yield* send(h, "POST", pods, { json: pod("b") })
+      const response = yield* h.handle(request("GET", pods, { query: { watch: "1" } }))
+      const lines = yield* Effect.fork(watchLines(response, 5))
+      yield* relabel(h, "a", "x")
+      yield* send(h, "POST", pods, { json: pod("c") })
+      yield* send(h, "DELETE", `${pods}/b`)
+      const got = yield* Fiber.join(lines)
+      expect(summary(got)).toEqual(["ADDED a", "ADDED b", "MODIFIED a", "ADDED c", "DELETED b"])
+      const revisions = got.map((l: any) => Number(l.object.metadata.resourceVersion))
+      expect(revisions.slice(2)).toEqual([...revisions.slice(2)].sort((x, y) => x - y))
+    })
+  )
+
+  it.effect("from resourceVersion N: only the changes after N", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      yield* send(h, "POST", pods, { json: pod("a") })
+      const at = yield* h.store.revision
+      yield* send(h, "POST", pods, { json: pod("b") })
+      yield* relabel(h, "a", "y")
+      const response = yield* h.handle(request("GET", pods, { query: { watch: "true", resourceVersion: String(at) } }))
+      expect(summary(yield* watchLines(response, 2))).toEqual(["ADDED b", "MODIFIED a"])
+    })
+  )
+
+  it.effect("objects entering and leaving the selection arrive as ADDED and DELETED", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      const at = yield* h.store.revision
+      yield* send(h, "POST", pods, { json: pod("a", { metadata: { labels: { app: "web" } } }) })
+      yield* send(h, "POST", pods, { json: pod("other", { metadata: { labels: { app: "db" } } }) })
+      yield* relabel(h, "a", "db")
+      yield* relabel(h, "other", "db2")
+      yield* relabel(h, "a", "web")
+      yield* send(h, "DELETE", `${pods}/a`)
+      const response = yield* h.handle(
+        request("GET", pods, { query: { watch: "1", resourceVersion: String(at), labelSelector: "app=web" } })
+      )
+      const lines = yield* watchLines(response, 4)
+      expect(summary(lines)).toEqual(["ADDED a", "DELETED a", "ADDED a", "DELETED a"])
+      // Leaving the selection shows the last selected state, at the revision it left.
+      expect(lines[1].object).toMatchObject({ metadata: { labels: { app: "web" } } })
+    })
+  )
+
+  it.effect("a compacted resourceVersion gives one ERROR line with 410 Expired, then the stream ends", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      yield* send(h, "POST", pods, { json: pod("a") })
+      yield* send(h, "POST", pods, { json: pod("b") })
+      const current = yield* h.store.revision
+      yield* h.store.compact(current)
+      const response = yield* h.handle(request("GET", pods, { query: { watch: "1", resourceVersion: "2" } }))
+      expect(response.status).toBe(200)
+      const lines = yield* watchLines(response, 10)
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toEqual({
+        type: "ERROR",
+        object: {
+          kind: "Status",
+          apiVersion: "v1",
+          metadata: {},
+          status: "Failure",
+          message: `too old resource version: 2 (${current})`,
+          reason: "Expired",
+          code: 410
+        }
+      })
+    })
+  )
+
+  it.effect("bookmarks every bookmarkInterval of Clock time, carrying the last revision", () =>
+    Effect.gen(function* () {
+      const h = yield* harness({ bookmarkInterval: "10 seconds" })
+      const response = yield* h.handle(request("GET", pods, { query: { watch: "1", allowWatchBookmarks: "true" } }))
+      const lines = yield* Effect.fork(watchLines(response, 3))
+      yield* send(h, "POST", pods, { json: pod("a") })
+      const revision = yield* h.store.revision
+      yield* TestClock.adjust("10 seconds")
+      yield* TestClock.adjust("10 seconds")
+      const got = yield* Fiber.join(lines)
+      expect(summary(got)).toEqual(["ADDED a", "BOOKMARK", "BOOKMARK"])
+      expect(got[1].object).toEqual({ apiVersion: "v1", kind: "Pod", metadata: { resourceVersion: String(revision) } })
+    })
+  )
+
+  it.effect("timeoutSeconds ends the stream on the Clock", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      yield* send(h, "POST", pods, { json: pod("a") })
+      const response = yield* h.handle(request("GET", pods, { query: { watch: "1", timeoutSeconds: "30" } }))
+      const lines = yield* Effect.fork(watchLines(response, 100))
+      yield* TestClock.adjust("30 seconds")
+      expect(summary(yield* Fiber.join(lines))).toEqual(["ADDED a"])
+    })
+  )
+
+  it.effect("serves the legacy /watch/ prefix, also for one object", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      yield* send(h, "POST", pods, { json: pod("a") })
+      yield* send(h, "POST", pods, { json: pod("b") })
+      const all = yield* h.handle(request("GET", "/api/v1/watch/namespaces/default/pods"))
+      expect(summary(yield* watchLines(all, 2))).toEqual(["ADDED a", "ADDED b"])
+      const one = yield* h.handle(
+        request("GET", "/api/v1/watch/namespaces/default/pods/b", { query: { timeoutSeconds: "1" } })
+      )
+      const lines = yield* Effect.fork(watchLines(one, 10))
+      yield* TestClock.adjust("1 second")
+      expect(summary(yield* Fiber.join(lines))).toEqual(["ADDED b"])
+    })
+  )
+
+  it.effect("a Table watch sends column definitions with the first event only", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      yield* send(h, "POST", pods, { json: pod("a") })
+      yield* send(h, "POST", pods, { json: pod("b") })
+      const response = yield* h.handle(
+        request("GET", pods, {
+          query: { watch: "1" },
+          headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json" }
+        })
+      )
+      const lines = yield* watchLines(response, 2)
+      const [first, second] = lines.map((l) => l.object as any)
+      expect(first.kind).toBe("Table")
+      expect(first.columnDefinitions.length).toBeGreaterThan(0)
+      expect(first.rows[0].cells[0]).toBe("a")
+      expect(second.columnDefinitions).toEqual([])
+      expect(second.rows[0].object.kind).toBe("PartialObjectMetadata")
+    })
+  )
+
+  it.effect("bad parameters are refused before the stream starts", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      for (const query of [
+        { labelSelector: "!!" },
+        { fieldSelector: "spec.x=1" },
+        { resourceVersion: "x" },
+        { timeoutSeconds: "-1" }
+      ]) {
+        const r = jsonOf(yield* h.handle(request("GET", pods, { query: { watch: "1", ...query } })))
+        expect(r.status).toBe(400)
+      }
+    })
+  )
+
+  it.effect("a store failure ends the stream after an ERROR line with 503", () =>
+    Effect.gen(function* () {
+      const memory = yield* MemoryStore.make
+      const failing = {
+        ...memory,
+        watch: () => Stream.fail(new StoreUnavailable({ message: "etcd is down" }))
+      }
+      const server = yield* Effect.provideService(ApiServer.make(), Store, failing)
+      const response = yield* server.handle(request("GET", pods, { query: { watch: "1", resourceVersion: "1" } }))
+      const lines = yield* watchLines(response, 10)
+      expect(lines).toHaveLength(1)
+      expect(lines[0].type).toBe("ERROR")
+      expect((lines[0].object as any).code).toBe(503)
+    })
+  )
+})

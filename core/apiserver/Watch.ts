@@ -1,0 +1,174 @@
+/**
+ * watch (`?watch=1`, or the legacy `/watch/` prefix): a stream of `{type, object}` lines. Without a
+ * resourceVersion (or with "0") it starts with ADDED for every selected object, then follows
+ * changes after that list's revision; with N it follows changes after N, and a compacted N gives
+ * one ERROR line with a 410 Expired Status. Objects entering or leaving the selection arrive as
+ * ADDED and DELETED; bookmarks come every `bookmarkInterval` of Clock time when asked for, and
+ * `timeoutSeconds` ends the stream. A store failure ends it after an ERROR line.
+ */
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import { type ApiError, BadRequest, InternalError, toStatus } from "../api/errors.js"
+import type { KubeObject } from "../api/meta.js"
+import { apiVersionOf } from "../api/resource.js"
+import type { Revision, WatchEvent } from "../store/Store.js"
+import type { ApiResponse, WatchLine } from "./ApiRequest.js"
+import { contentTypeOf, type Output } from "./Negotiation.js"
+import { rfc3339, type RequestScope } from "./RequestScope.js"
+import * as ResourceVersion from "./ResourceVersion.js"
+import type { Resource } from "./Route.js"
+import * as SelectionPredicate from "./SelectionPredicate.js"
+import { collectionPrefix } from "./StorageKey.js"
+import { tooOld, unavailable } from "./StoreErrors.js"
+import { type IncludeObject, partialObjectMetadata, table } from "./Table.js"
+
+/** A watch line before it is put in the negotiated format. */
+type Line =
+  | { readonly type: "ADDED" | "MODIFIED" | "DELETED"; readonly object: KubeObject }
+  | { readonly type: "BOOKMARK"; readonly object: KubeObject }
+  | { readonly type: "ERROR"; readonly object: unknown }
+
+const errorLine = (error: ApiError): Line => ({ type: "ERROR", object: toStatus(error) })
+
+const flag = (value: string | null) => value === "1" || value === "true"
+
+/** `timeoutSeconds`: a non-negative integer; 0 or absent means no timeout. */
+const timeoutOf = (query: URLSearchParams): Either.Either<number, BadRequest> => {
+  const value = query.get("timeoutSeconds")
+  if (value === null || value === "") return Either.right(0)
+  return /^[0-9]{1,9}$/.test(value)
+    ? Either.right(Number(value))
+    : Either.left(new BadRequest({ message: `invalid timeoutSeconds: ${JSON.stringify(value)}` }))
+}
+
+/** The watch line for one store event, seen through the selection (Kubernetes' cacher rules). */
+const lineOf = (
+  rt: Resource,
+  predicate: SelectionPredicate.SelectionPredicate,
+  event: WatchEvent
+): Line | undefined => {
+  const selects = (value: unknown) => SelectionPredicate.matches(rt, predicate, value as KubeObject)
+  const object = ResourceVersion.stamp(event.entry, event.revision)
+  switch (event.type) {
+    case "ADDED":
+      return selects(event.entry.value) ? { type: "ADDED", object } : undefined
+    case "DELETED":
+      return selects(event.entry.value) ? { type: "DELETED", object } : undefined
+    case "MODIFIED": {
+      const was = event.previous !== undefined && selects(event.previous.value)
+      const is = selects(event.entry.value)
+      if (was && is) return { type: "MODIFIED", object }
+      if (is) return { type: "ADDED", object }
+      // The object left the selection: the client gets its last selected state, at this revision.
+      if (was) return { type: "DELETED", object: ResourceVersion.stamp(event.previous!, event.revision) }
+      return undefined
+    }
+  }
+}
+
+const bookmark = (rt: Resource, revision: Revision): Line => ({
+  type: "BOOKMARK",
+  object: { apiVersion: apiVersionOf(rt), kind: rt.kind, metadata: { resourceVersion: String(revision) } }
+})
+
+/** Puts each line's object in the negotiated format; a Table watch sends column definitions once. */
+const formatted = (
+  rt: Resource,
+  output: Output,
+  includeObject: IncludeObject,
+  lines: Stream.Stream<Line>
+): Stream.Stream<WatchLine> => {
+  if (output._tag === "Object") return lines
+  return lines.pipe(
+    Stream.mapAccumEffect(false, (headersSent, line): Effect.Effect<readonly [boolean, WatchLine]> => {
+      if (line.type === "ERROR" || line.type === "BOOKMARK") return Effect.succeed([headersSent, line] as const)
+      const obj = line.object
+      if (output._tag === "PartialObjectMetadata") {
+        return Effect.succeed([
+          headersSent,
+          { type: line.type, object: partialObjectMetadata(obj, output.version) }
+        ] as const)
+      }
+      return Effect.map(Clock.currentTimeMillis, (millis) => {
+        const metadata = { resourceVersion: obj.metadata.resourceVersion ?? "" }
+        const options = { version: output.version, includeObject, now: rfc3339(millis), headers: !headersSent }
+        return [true, { type: line.type, object: table(rt, [obj], metadata, options) }] as const
+      })
+    })
+  )
+}
+
+/** Handles a watch of the scope's collection (narrowed to one object by `name` on the legacy path). */
+export const watch = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError> =>
+  Effect.gen(function* () {
+    const rt = scope.resource
+    const query = scope.request.query
+    const selection = yield* SelectionPredicate.fromQuery(rt, query)
+    const predicate = scope.name === undefined ? selection : SelectionPredicate.withName(selection, scope.name)
+    const timeout = yield* timeoutOf(query)
+    const prefix = collectionPrefix(rt, scope.namespace)
+    const rv = query.get("resourceVersion") ?? ""
+
+    // Unset or "0": the current state as ADDED lines first, then the changes after it.
+    let initial: ReadonlyArray<Line> = []
+    let from: Revision
+    if (rv === "" || rv === "0") {
+      const listed = yield* scope.store.list(prefix).pipe(
+        Effect.catchTags({
+          TooOld: (e) => Effect.fail(tooOld(e)),
+          StoreUnavailable: (e) => Effect.fail(unavailable(e))
+        })
+      )
+      from = listed.revision
+      initial = listed.entries
+        .filter((entry) => SelectionPredicate.matches(rt, predicate, entry.value as unknown as KubeObject))
+        .map((entry) => ({ type: "ADDED", object: ResourceVersion.stamp(entry) }))
+    } else {
+      from = yield* ResourceVersion.parse(rv)
+    }
+
+    type Input = { readonly _tag: "Event"; readonly event: WatchEvent } | { readonly _tag: "Tick" }
+    const events: Stream.Stream<Input, ApiError> = scope.store.watch(prefix, from).pipe(
+      Stream.map((event): Input => ({ _tag: "Event", event })),
+      Stream.mapError((e) => (e._tag === "TooOld" ? tooOld(e) : unavailable(e)))
+    )
+    const inputs = flag(query.get("allowWatchBookmarks"))
+      ? Stream.merge(
+          events,
+          Stream.fromSchedule(Schedule.spaced(scope.config.bookmarkInterval)).pipe(
+            Stream.map((): Input => ({ _tag: "Tick" }))
+          ),
+          { haltStrategy: "left" }
+        )
+      : events
+    // Bookmarks carry the revision of the last event read, so none is ever skipped by a client resuming there.
+    const changes: Stream.Stream<Line> = inputs.pipe(
+      Stream.mapAccum(from, (revision, input): readonly [Revision, ReadonlyArray<Line>] => {
+        if (input._tag === "Tick") return [revision, [bookmark(rt, revision)]]
+        const line = lineOf(rt, predicate, input.event)
+        return [input.event.revision, line === undefined ? [] : [line]]
+      }),
+      Stream.mapConcat((lines) => lines),
+      Stream.catchAll((error) => Stream.make(errorLine(error))),
+      Stream.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Stream.failCause(cause)
+          : Stream.make(
+              errorLine(new InternalError({ message: `watch failed: ${Cause.pretty(cause).split("\n")[0]}` }))
+            )
+      )
+    )
+    const lines = Stream.concat(Stream.fromIterable(initial), changes)
+    const bounded = timeout > 0 ? Stream.interruptAfter(lines, Duration.seconds(timeout)) : lines
+    return {
+      _tag: "Watch",
+      status: 200,
+      headers: { "content-type": contentTypeOf(scope.output, false) },
+      events: formatted(rt, scope.output, scope.includeObject, bounded)
+    }
+  })
