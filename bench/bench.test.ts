@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest"
+import * as Api from "./api.bench.js"
+import { type Row, runSuite } from "./harness.js"
+import * as Store from "./store.bench.js"
+
+// A smoke run: every case runs and yields a figure; how fast is for `npm run bench`, never a test.
+const expectFigures = (rows: ReadonlyArray<Row>, count: number) => {
+  expect(rows).toHaveLength(count)
+  for (const row of rows) {
+    expect(Number.isFinite(row.value) && row.value > 0, `${row.suite} / ${row.name}: ${row.value}`).toBe(true)
+    expect(Number.isFinite(row.ratio) && row.ratio > 0, `${row.suite} / ${row.name}: ratio ${row.ratio}`).toBe(true)
+  }
+}
+
+describe("bench", () => {
+  for (const suite of [...Store.suites, ...Api.suites]) {
+    it(`runs "${suite.name}"`, { timeout: 30_000 }, async () => {
+      expectFigures(await runSuite(suite, { maxTime: 0.01, minSamples: 1, minTime: 0.005 }), suite.cases.length)
+    })
+  }
+
+  it("measures HTTP create latency against the echo server", { timeout: 30_000 }, async () => {
+    const rows = await Api.latency({ count: 20, warmUp: 5 })
+    expectFigures(rows, 10)
+    expect(rows[0].ratio).toBe(1)
+  })
+})

@@ -1,0 +1,25 @@
+/**
+ * `npm run bench [-- --quick]`: runs every benchmark suite and latency series and prints one Markdown
+ * table to stdout; progress goes to stderr only on a terminal. `--quick` is a short smoke run.
+ */
+import * as Api from "./api.bench.js"
+import { formatRows, runSuite, type Row } from "./harness.js"
+import * as Store from "./store.bench.js"
+
+const usage = "usage: npm run bench [-- --quick]"
+
+const main = async (args: ReadonlyArray<string>): Promise<void> => {
+  const unknown = args.find((arg) => arg !== "--quick")
+  if (unknown !== undefined) throw new Error(`unknown option ${unknown}; ${usage}`)
+  const quick = args.includes("--quick")
+  const rows: Array<Row> = []
+  for (const suite of [...Store.suites, ...Api.suites])
+    rows.push(...(await runSuite(suite, { maxTime: quick ? 0.1 : 2 })))
+  rows.push(...(await Api.latency({ count: quick ? 100 : 1_000 })))
+  process.stdout.write(formatRows(rows) + "\n")
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exitCode = 1
+})
