@@ -105,7 +105,18 @@ const applyOne = (doc: ManifestDocument, namespaceFlag: string | undefined) =>
       return `${label} created`
     }
     const lastText = current.metadata.annotations?.[lastAppliedAnnotation]
-    const last: unknown = lastText === undefined ? {} : JSON.parse(lastText)
+    const last: unknown =
+      lastText === undefined
+        ? {}
+        : yield* Effect.try({
+            try: () => JSON.parse(lastText) as unknown,
+            catch: () =>
+              new ManifestError(
+                doc.file,
+                doc.lineOf("metadata.name"),
+                `${label}: the live object's ${lastAppliedAnnotation} annotation is not JSON; fix or remove it`
+              )
+          })
     const patch = threeWayMergePatch(last, modified, current) as Record<string, unknown>
     if (Object.keys(patch).length === 0) return `${label} unchanged`
     const patched = yield* client.patch(rt, name, patch, {

@@ -115,6 +115,26 @@ describe("minik8s CLI", () => {
     expect((await minik8s("get", "deployments", "-o", "name")).stdout).toBe("")
   })
 
+  it("names the object whose last-applied annotation is not JSON", async () => {
+    const file = write("broken.yaml", deployment("1").replace("name: web", "name: broken"))
+    expect((await minik8s("apply", "-f", file)).code).toBe(0)
+    const [, url, token] = /serving on (\S+), .*token: (\S+)$/.exec(banner)!
+    const response = await fetch(`${url}/apis/apps/v1/namespaces/default/deployments/broken`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/merge-patch+json" },
+      body: JSON.stringify({
+        metadata: { annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{not json" } }
+      })
+    })
+    expect(response.status).toBe(200)
+    const result = await minik8s("apply", "-f", file)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(
+      /^error: \S*broken\.yaml:4: deployment\.apps\/broken: the live object's .* annotation is not JSON/
+    )
+    expect(result.stderr.trim().split("\n")).toHaveLength(1)
+  })
+
   it("answers an unknown kind, a missing file and an unreachable server with one line", async () => {
     const kind = await minik8s("get", "widgets")
     expect(kind).toMatchObject({ code: 1, stderr: 'error: the server doesn\'t have a resource type "widgets"\n' })

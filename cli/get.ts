@@ -81,9 +81,7 @@ export const get = (options: GetOptions) =>
       return yield* Effect.fail(new CliError({ message: "the server answered without a JSON body" }))
     if (table) {
       if (body.rows?.length === 0 && !options.watch) {
-        yield* Console.error(
-          namespace === undefined ? "No resources found" : `No resources found in ${namespace} namespace.`
-        )
+        yield* Console.error(noResources(namespace))
       } else yield* Console.log(printTable(body, options, true).join("\n"))
     } else {
       const text = printObjects(rt, body, options)
