@@ -10,12 +10,12 @@ import { isApiError } from "../core/api/errors.js"
 import type { ApiError } from "../core/api/errors.js"
 import type { KubeObject } from "../core/api/meta.js"
 import { byKind } from "../core/api/registry.js"
-import { threeWayMergePatch } from "../core/apiserver/patch.js"
 import { Client } from "../core/client/Client.js"
 import { CliError, errorLine } from "./errors.js"
 import { ManifestError, parseManifests } from "./manifest.js"
 import type { ManifestDocument } from "./manifest.js"
 import { qualifiedName } from "./resolveKind.js"
+import { threeWayMergePatch } from "./threeWayMergePatch.js"
 
 export const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 

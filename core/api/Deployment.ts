@@ -3,7 +3,6 @@
  * (maxSurge, maxUnavailable) or Recreate strategy; defaulting, validation and kubectl's columns.
  */
 import * as Schema from "effect/Schema"
-import { age } from "./duration.js"
 import type { FieldError } from "./errors.js"
 import { Int32, Int64, IntOrString, percent } from "./IntOrString.js"
 import * as LabelSelector from "./LabelSelector.js"
@@ -11,7 +10,7 @@ import { ObjectMeta } from "./meta.js"
 import { defaultPodTemplate, PodTemplateSpec } from "./PodSpec.js"
 import { replicasScale, validateSelectorAndTemplate, workloadColumns } from "./ReplicaSet.js"
 import { requiredField } from "./requiredField.js"
-import type { ResourceType } from "./resource.js"
+import { ageColumn, nameColumn, type ResourceType } from "./resource.js"
 import * as V from "./validation.js"
 
 const opt = Schema.optional
@@ -195,14 +194,7 @@ export const Deployments: ResourceType<Deployment> = {
   validate,
   fields: {},
   columns: [
-    {
-      name: "Name",
-      type: "string",
-      format: "name",
-      priority: 0,
-      description: "Name of the deployment.",
-      cell: (d) => d.metadata.name ?? ""
-    },
+    nameColumn("deployment"),
     {
       name: "Ready",
       type: "string",
@@ -225,13 +217,7 @@ export const Deployments: ResourceType<Deployment> = {
       description: "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.",
       cell: (d) => d.status?.availableReplicas ?? 0
     },
-    {
-      name: "Age",
-      type: "string",
-      priority: 0,
-      description: "Time since the deployment was created.",
-      cell: (d, now) => age(d.metadata.creationTimestamp, now)
-    },
+    ageColumn("deployment"),
     ...workloadColumns<Deployment>()
   ],
   statusSubresource: true,

@@ -3,13 +3,12 @@
  * subsets with their ports; defaulting, validation and kubectl's columns.
  */
 import * as Schema from "effect/Schema"
-import { age } from "./duration.js"
 import type { FieldError } from "./errors.js"
 import { Int32 } from "./IntOrString.js"
 import { ObjectMeta } from "./meta.js"
 import { ObjectReference } from "./ObjectReference.js"
 import { requiredField } from "./requiredField.js"
-import type { ResourceType } from "./resource.js"
+import { ageColumn, nameColumn, type ResourceType } from "./resource.js"
 import * as V from "./validation.js"
 
 const opt = Schema.optional
@@ -146,22 +145,9 @@ export const EndpointsResource: ResourceType<Endpoints> = {
   validate,
   fields: {},
   columns: [
-    {
-      name: "Name",
-      type: "string",
-      format: "name",
-      priority: 0,
-      description: "Name of the endpoints.",
-      cell: (e) => e.metadata.name ?? ""
-    },
+    nameColumn("endpoints object"),
     { name: "Endpoints", type: "string", priority: 0, description: "Endpoints of the service.", cell: formatEndpoints },
-    {
-      name: "Age",
-      type: "string",
-      priority: 0,
-      description: "Time since the endpoints were created.",
-      cell: (e, now) => age(e.metadata.creationTimestamp, now)
-    }
+    ageColumn("endpoints object")
   ],
   statusSubresource: false,
   hasGeneration: false

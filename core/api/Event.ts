@@ -10,7 +10,7 @@ import { Int32 } from "./IntOrString.js"
 import { ObjectMeta } from "./meta.js"
 import { ObjectReference } from "./ObjectReference.js"
 import { requiredField } from "./requiredField.js"
-import type { ResourceType } from "./resource.js"
+import { nameColumn, type ResourceType } from "./resource.js"
 import * as V from "./validation.js"
 
 const opt = Schema.optional
@@ -171,14 +171,7 @@ export const Events: ResourceType<Event> = {
       description: "How many times the event happened.",
       cell: (e) => e.series?.count ?? (e.count === undefined || e.count === 0 ? 1 : e.count)
     },
-    {
-      name: "Name",
-      type: "string",
-      format: "name",
-      priority: 1,
-      description: "Name of the event.",
-      cell: (e) => e.metadata.name ?? ""
-    }
+    nameColumn("event", 1)
   ],
   statusSubresource: false,
   hasGeneration: false

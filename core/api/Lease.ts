@@ -3,11 +3,10 @@
  * per node as a heartbeat and controllers use them for leader election.
  */
 import * as Schema from "effect/Schema"
-import { age } from "./duration.js"
 import type { FieldError } from "./errors.js"
 import { Int32 } from "./IntOrString.js"
 import { ObjectMeta } from "./meta.js"
-import type { ResourceType } from "./resource.js"
+import { ageColumn, nameColumn, type ResourceType } from "./resource.js"
 import * as V from "./validation.js"
 
 const opt = Schema.optional
@@ -53,14 +52,7 @@ export const Leases: ResourceType<Lease> = {
   validate,
   fields: {},
   columns: [
-    {
-      name: "Name",
-      type: "string",
-      format: "name",
-      priority: 0,
-      description: "Name of the lease.",
-      cell: (l) => l.metadata.name ?? ""
-    },
+    nameColumn("lease"),
     {
       name: "Holder",
       type: "string",
@@ -68,13 +60,7 @@ export const Leases: ResourceType<Lease> = {
       description: "The current holder.",
       cell: (l) => l.spec?.holderIdentity ?? ""
     },
-    {
-      name: "Age",
-      type: "string",
-      priority: 0,
-      description: "Time since the lease was created.",
-      cell: (l, now) => age(l.metadata.creationTimestamp, now)
-    }
+    ageColumn("lease")
   ],
   statusSubresource: false,
   hasGeneration: false

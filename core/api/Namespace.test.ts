@@ -10,16 +10,13 @@ const ns = (name: string, extra: Partial<Namespace> = {}): Namespace => ({
 })
 
 describe("Namespace", () => {
-  it("gives a new namespace the kubernetes finalizer and phase Active", () => {
-    expect(Namespaces.defaults(ns("team-a"))).toMatchObject({
-      spec: { finalizers: ["kubernetes"] },
-      status: { phase: "Active" }
-    })
+  it("defaults the phase to Active but adds no finalizer (the API server does, on create)", () => {
+    expect(Namespaces.defaults(ns("team-a"))).toEqual({ ...ns("team-a"), status: { phase: "Active" } })
     const terminating = ns("team-a", { spec: { finalizers: ["kubernetes"] }, status: { phase: "Terminating" } })
     expect(Namespaces.defaults(terminating)).toEqual(terminating)
-    // Once the namespace controller removed the finalizer, defaulting does not bring it back.
-    const finalized = ns("team-a", { status: { phase: "Terminating" } })
-    expect(Namespaces.defaults(finalized)).toEqual(finalized)
+    // A finalize request without the finalizer must not get it back from defaulting.
+    const finalized = ns("team-a", { spec: {} })
+    expect(Namespaces.defaults(finalized).spec).toEqual({})
   })
 
   it("names namespaces as DNS-1123 labels", () => {

@@ -1,13 +1,13 @@
 /**
- * The core/v1 Namespace: its `kubernetes` finalizer (held until the namespace is emptied),
- * phase Active/Terminating, validation, field selectors and kubectl's columns.
+ * The core/v1 Namespace: its `kubernetes` finalizer (added by the API server on create, held
+ * until the namespace is emptied), phase Active/Terminating, validation, field selectors and
+ * kubectl's columns.
  */
 import * as Schema from "effect/Schema"
-import { age } from "./duration.js"
 import type { FieldError } from "./errors.js"
 import { ObjectMeta } from "./meta.js"
 import { requiredField } from "./requiredField.js"
-import type { ResourceType } from "./resource.js"
+import { ageColumn, nameColumn, type ResourceType } from "./resource.js"
 import * as V from "./validation.js"
 
 const opt = Schema.optional
@@ -39,18 +39,13 @@ export const Namespace = Schema.Struct({
 export type Namespace = typeof Namespace.Type
 
 /**
- * A new namespace (no status yet) gets the `kubernetes` finalizer unless it lists finalizers;
- * every namespace gets phase Active unless it has a phase. A namespace that already has a
- * status keeps its finalizers as they are, so removing the finalizer sticks.
+ * SetDefaults_NamespaceStatus: phase Active unless set. The `kubernetes` finalizer is not a
+ * default (the API server adds it on create) so that removing it through `finalize` sticks.
  */
-export const defaults = (ns: Namespace): Namespace => {
-  const fresh = ns.status === undefined
-  return {
-    ...ns,
-    ...(fresh && ns.spec?.finalizers === undefined ? { spec: { ...ns.spec, finalizers: ["kubernetes"] } } : {}),
-    status: { ...ns.status, phase: ns.status?.phase ?? "Active" }
-  }
-}
+export const defaults = (ns: Namespace): Namespace => ({
+  ...ns,
+  status: { ...ns.status, phase: ns.status?.phase ?? "Active" }
+})
 
 /** ValidateNamespace / ValidateNamespaceUpdate. */
 export const validate = (ns: Namespace, old: Namespace | undefined): ReadonlyArray<FieldError> => [
@@ -78,14 +73,7 @@ export const Namespaces: ResourceType<Namespace> = {
   validate,
   fields: { "status.phase": (ns) => ns.status?.phase ?? "" },
   columns: [
-    {
-      name: "Name",
-      type: "string",
-      format: "name",
-      priority: 0,
-      description: "Name of the namespace.",
-      cell: (ns) => ns.metadata.name ?? ""
-    },
+    nameColumn("namespace"),
     {
       name: "Status",
       type: "string",
@@ -93,13 +81,7 @@ export const Namespaces: ResourceType<Namespace> = {
       description: "The status of the namespace.",
       cell: (ns) => ns.status?.phase ?? ""
     },
-    {
-      name: "Age",
-      type: "string",
-      priority: 0,
-      description: "Time since the namespace was created.",
-      cell: (ns, now) => age(ns.metadata.creationTimestamp, now)
-    }
+    ageColumn("namespace")
   ],
   statusSubresource: true,
   hasGeneration: false

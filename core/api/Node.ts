@@ -3,13 +3,12 @@
  * addresses, node info), defaulting, validation, field selectors and kubectl's columns.
  */
 import * as Schema from "effect/Schema"
-import { age } from "./duration.js"
 import type { FieldError } from "./errors.js"
 import { Int32 } from "./IntOrString.js"
 import { ObjectMeta } from "./meta.js"
 import { canonicalResources, ResourceList } from "./Container.js"
 import { requiredField } from "./requiredField.js"
-import type { ResourceType } from "./resource.js"
+import { ageColumn, nameColumn, type ResourceType } from "./resource.js"
 import * as V from "./validation.js"
 
 const opt = Schema.optional
@@ -192,29 +191,19 @@ export const Nodes: ResourceType<Node> = {
   validate,
   fields: { "spec.unschedulable": (n) => String(n.spec?.unschedulable ?? false) },
   columns: [
-    {
-      name: "Name",
-      type: "string",
-      format: "name",
-      priority: 0,
-      description: "Name of the node.",
-      cell: (n) => n.metadata.name ?? ""
-    },
+    nameColumn("node"),
     { name: "Status", type: "string", priority: 0, description: "The status of the node.", cell: nodeStatus },
     {
       name: "Roles",
       type: "string",
       priority: 0,
       description: "The roles of the node.",
-      cell: (n) => (nodeRoles(n).length === 0 ? "<none>" : nodeRoles(n).join(","))
+      cell: (n) => {
+        const roles = nodeRoles(n)
+        return roles.length === 0 ? "<none>" : roles.join(",")
+      }
     },
-    {
-      name: "Age",
-      type: "string",
-      priority: 0,
-      description: "Time since the node was registered.",
-      cell: (n, now) => age(n.metadata.creationTimestamp, now)
-    },
+    ageColumn("node"),
     {
       name: "Version",
       type: "string",

@@ -5,7 +5,6 @@
  * defaults), validation (ValidatePod, ValidatePodUpdate), field selectors and kubectl's columns.
  * Also the `Binding` posted to `pods/binding`.
  */
-import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { type Container, ResourceList, ResourceRequirements } from "./Container.js"
 import { age } from "./duration.js"
@@ -14,9 +13,8 @@ import { Int32, Int64 } from "./IntOrString.js"
 import { ObjectMeta } from "./meta.js"
 import { ObjectReference } from "./ObjectReference.js"
 import { defaultPodSpec, PodSpec, validatePodSpec } from "./PodSpec.js"
-import * as Quantity from "./Quantity.js"
 import { requiredField } from "./requiredField.js"
-import type { ResourceType } from "./resource.js"
+import { ageColumn, nameColumn, type ResourceType } from "./resource.js"
 import type { Toleration } from "./SchedulingConstraints.js"
 import * as V from "./validation.js"
 
@@ -156,28 +154,6 @@ const defaultTolerations = (tolerations: ReadonlyArray<Toleration> | undefined):
   return [...given, ...added]
 }
 
-const hasAny = (list: ResourceList | undefined, names: ReadonlyArray<string>) =>
-  names.some((n) => list !== undefined && list[n] !== undefined)
-
-/** The pod's QoS class: Guaranteed, Burstable or BestEffort (`qos.GetPodQOS`). */
-export const qosClass = (spec: PodSpec): string => {
-  const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])]
-  const compute = ["cpu", "memory"]
-  if (containers.every((c) => !hasAny(c.resources?.requests, compute) && !hasAny(c.resources?.limits, compute))) {
-    return "BestEffort"
-  }
-  const guaranteed = containers.every((c) =>
-    compute.every((n) => {
-      const limit = c.resources?.limits?.[n]
-      const request = c.resources?.requests?.[n] ?? limit
-      if (limit === undefined || request === undefined) return false
-      const [l, r] = [Quantity.parse(limit), Quantity.parse(request)]
-      return Either.isRight(l) && Either.isRight(r) && Quantity.compare(l.right, r.right) === 0
-    })
-  )
-  return guaranteed ? "Guaranteed" : "Burstable"
-}
-
 /** Kubernetes' defaults for a Pod, plus the admission defaults every pod gets on create. */
 export const defaults = (pod: Pod): Pod => {
   const base = defaultPodSpec(pod.spec ?? {})
@@ -192,12 +168,7 @@ export const defaults = (pod: Pod): Pod => {
     priority: base.priority ?? 0,
     preemptionPolicy: base.preemptionPolicy ?? "PreemptLowerPriority"
   }
-  const status = pod.status ?? {}
-  return {
-    ...pod,
-    spec,
-    status: { ...status, phase: status.phase ?? "Pending", qosClass: status.qosClass ?? qosClass(spec) }
-  }
+  return { ...pod, spec }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -360,6 +331,17 @@ export const summarize = (pod: Pod): Summary => {
   return { ready, total, reason, restarts, lastRestart }
 }
 
+// The Ready, Status and Restarts cells of one Table row share one summary.
+const summaries = new WeakMap<Pod, Summary>()
+const rowSummary = (pod: Pod): Summary => {
+  let summary = summaries.get(pod)
+  if (summary === undefined) {
+    summary = summarize(pod)
+    summaries.set(pod, summary)
+  }
+  return summary
+}
+
 const readinessGates = (pod: Pod): string => {
   const gates = pod.spec?.readinessGates ?? []
   if (gates.length === 0) return "<none>"
@@ -393,21 +375,14 @@ export const Pods: ResourceType<Pod> = {
     "status.nominatedNodeName": (p) => p.status?.nominatedNodeName ?? ""
   },
   columns: [
-    {
-      name: "Name",
-      type: "string",
-      format: "name",
-      priority: 0,
-      description: "Name of the pod.",
-      cell: (p) => p.metadata.name ?? ""
-    },
+    nameColumn("pod"),
     {
       name: "Ready",
       type: "string",
       priority: 0,
       description: "The aggregate readiness state of this pod for accepting traffic.",
       cell: (p) => {
-        const s = summarize(p)
+        const s = rowSummary(p)
         return `${s.ready}/${s.total}`
       }
     },
@@ -416,7 +391,7 @@ export const Pods: ResourceType<Pod> = {
       type: "string",
       priority: 0,
       description: "The aggregate status of the containers in this pod.",
-      cell: (p) => summarize(p).reason
+      cell: (p) => rowSummary(p).reason
     },
     {
       name: "Restarts",
@@ -425,19 +400,13 @@ export const Pods: ResourceType<Pod> = {
       description:
         "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.",
       cell: (p, now) => {
-        const s = summarize(p)
+        const s = rowSummary(p)
         return s.restarts !== 0 && s.lastRestart !== ""
           ? `${s.restarts} (${age(s.lastRestart, now)} ago)`
           : `${s.restarts}`
       }
     },
-    {
-      name: "Age",
-      type: "string",
-      priority: 0,
-      description: "Time since the pod was created.",
-      cell: (p, now) => age(p.metadata.creationTimestamp, now)
-    },
+    ageColumn("pod"),
     {
       name: "IP",
       type: "string",

@@ -5,14 +5,13 @@
  */
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
-import { age } from "./duration.js"
 import type { FieldError } from "./errors.js"
 import { Int32, Int64 } from "./IntOrString.js"
 import * as LabelSelector from "./LabelSelector.js"
 import { ObjectMeta } from "./meta.js"
 import { defaultPodTemplate, PodTemplateSpec, validatePodTemplate } from "./PodSpec.js"
 import { requiredField } from "./requiredField.js"
-import type { Column, ResourceType, ScaleSubresource } from "./resource.js"
+import { ageColumn, type Column, nameColumn, type ResourceType, type ScaleSubresource } from "./resource.js"
 import * as V from "./validation.js"
 
 const opt = Schema.optional
@@ -195,14 +194,7 @@ export const ReplicaSets: ResourceType<ReplicaSet> = {
   validate,
   fields: {},
   columns: [
-    {
-      name: "Name",
-      type: "string",
-      format: "name",
-      priority: 0,
-      description: "Name of the replica set.",
-      cell: (rs) => rs.metadata.name ?? ""
-    },
+    nameColumn("replica set"),
     {
       name: "Desired",
       type: "integer",
@@ -224,13 +216,7 @@ export const ReplicaSets: ResourceType<ReplicaSet> = {
       description: "Number of ready pods.",
       cell: (rs) => rs.status?.readyReplicas ?? 0
     },
-    {
-      name: "Age",
-      type: "string",
-      priority: 0,
-      description: "Time since the replica set was created.",
-      cell: (rs, now) => age(rs.metadata.creationTimestamp, now)
-    },
+    ageColumn("replica set"),
     ...workloadColumns<ReplicaSet>()
   ],
   statusSubresource: true,

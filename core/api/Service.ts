@@ -3,12 +3,11 @@
  * defaulting (SetDefaults_Service), validation, field selectors and kubectl's columns.
  */
 import * as Schema from "effect/Schema"
-import { age } from "./duration.js"
 import type { FieldError } from "./errors.js"
 import { Int32, IntOrString } from "./IntOrString.js"
 import { ObjectMeta, StringMap } from "./meta.js"
 import { requiredField } from "./requiredField.js"
-import type { ResourceType } from "./resource.js"
+import { ageColumn, nameColumn, type ResourceType } from "./resource.js"
 import * as V from "./validation.js"
 
 const opt = Schema.optional
@@ -263,14 +262,7 @@ export const Services: ResourceType<Service> = {
     "spec.type": (s) => s.spec?.type ?? ""
   },
   columns: [
-    {
-      name: "Name",
-      type: "string",
-      format: "name",
-      priority: 0,
-      description: "Name of the service.",
-      cell: (s) => s.metadata.name ?? ""
-    },
+    nameColumn("service"),
     {
       name: "Type",
       type: "string",
@@ -301,13 +293,7 @@ export const Services: ResourceType<Service> = {
       description: "The ports the service exposes.",
       cell: (s) => (portString(s.spec?.ports) === "" ? "<none>" : portString(s.spec?.ports))
     },
-    {
-      name: "Age",
-      type: "string",
-      priority: 0,
-      description: "Time since the service was created.",
-      cell: (s, now) => age(s.metadata.creationTimestamp, now)
-    },
+    ageColumn("service"),
     {
       name: "Selector",
       type: "string",

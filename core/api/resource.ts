@@ -3,6 +3,7 @@
  * (Kubernetes spreads this over the scheme, the REST storage strategy and the printers).
  */
 import type * as Schema from "effect/Schema"
+import { age } from "./duration.js"
 import type { FieldError } from "./errors.js"
 import type { KubeObject } from "./meta.js"
 
@@ -17,6 +18,25 @@ export interface Column<A> {
   /** `now` is an RFC 3339 time: the API server's clock, so ages are computed server-side. */
   readonly cell: (obj: A, now: string) => string | number | boolean | null
 }
+
+/** The NAME column every kind prints; `what` names the kind in its description ("pod"). */
+export const nameColumn = (what: string, priority: 0 | 1 = 0): Column<KubeObject> => ({
+  name: "Name",
+  type: "string",
+  format: "name",
+  priority,
+  description: `Name of the ${what}.`,
+  cell: (obj) => obj.metadata.name ?? ""
+})
+
+/** The AGE column: time since `metadata.creationTimestamp`, at the server's `now`. */
+export const ageColumn = (what: string): Column<KubeObject> => ({
+  name: "Age",
+  type: "string",
+  priority: 0,
+  description: `Time since the ${what} was created.`,
+  cell: (obj, now) => age(obj.metadata.creationTimestamp, now)
+})
 
 /** The `scale` subresource: where replicas live in the object and how its selector prints. */
 export interface ScaleSubresource<A> {

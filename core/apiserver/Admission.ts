@@ -7,8 +7,9 @@
 import * as Either from "effect/Either"
 import { type FieldError, type Invalid, invalid } from "../api/errors.js"
 import type { KubeObject, ObjectMeta } from "../api/meta.js"
+import { podQOSClass } from "../api/PodQOS.js"
+import type { PodSpec } from "../api/PodSpec.js"
 import { isObject, equals, type JsonObject } from "./JsonValue.js"
-import { podQOSClass } from "./PodQOS.js"
 import type { Resource } from "./Route.js"
 
 /** Which part of an object an update may change: all but status, only status, or only a namespace's finalizers. */
@@ -46,12 +47,17 @@ const labelNamespace = (obj: Obj): Obj => ({
 const prepareForCreate = (rt: Resource, obj: Obj): Obj => {
   switch (kindOf(rt)) {
     case "/Pod":
-      return withField(obj, "status", { phase: "Pending", qosClass: podQOSClass(obj.spec) })
+      // The class is fixed here; status writes without one keep it (the backfill in prepareForUpdate).
+      return withField(obj, "status", {
+        phase: "Pending",
+        qosClass: podQOSClass((isObject(obj.spec) ? obj.spec : {}) as PodSpec)
+      })
     case "apps/Deployment":
     case "apps/ReplicaSet":
     case "/Service":
       return withField(obj, "status", {})
     case "/Namespace": {
+      // Not in defaulting: the namespace controller removes this finalizer, and it must stay removed.
       const spec = isObject(obj.spec) ? obj.spec : {}
       const finalizers = Array.isArray(spec.finalizers) ? (spec.finalizers as ReadonlyArray<unknown>) : []
       return labelNamespace(

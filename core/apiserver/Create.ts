@@ -11,6 +11,7 @@ import type { Value } from "../store/Store.js"
 import { admitCreate } from "./Admission.js"
 import type { ApiResponse } from "./ApiRequest.js"
 import { admitNamespace } from "./NamespaceLifecycle.js"
+import { namespaceMismatch } from "./ObjectIdentity.js"
 import * as RequestBody from "./RequestBody.js"
 import { decodeBody, dryRunOf, fieldValidationOf, now, type RequestScope, respondObject } from "./RequestScope.js"
 import { warningHeaders } from "./Responses.js"
@@ -20,11 +21,12 @@ import { interpret } from "./StoreErrors.js"
 
 /** A version 4 UUID from Effect's Random, so simulated runs stay reproducible. */
 export const newUid: Effect.Effect<string> = Effect.gen(function* () {
-  const bytes: Array<number> = []
-  for (let i = 0; i < 16; i++) bytes.push(yield* Random.nextIntBetween(0, 256))
-  bytes[6] = (bytes[6] & 0x0f) | 0x40
-  bytes[8] = (bytes[8] & 0x3f) | 0x80
-  const hex = bytes.map((b) => b.toString(16).padStart(2, "0")).join("")
+  const words: Array<number> = []
+  for (let i = 0; i < 4; i++) words.push(yield* Random.nextIntBetween(0, 0x1_0000_0000))
+  // Version 4 in the 13th hex digit, variant 10 in the 17th.
+  words[1] = ((words[1] & 0xffff0fff) | 0x4000) >>> 0
+  words[2] = ((words[2] & 0x3fffffff) | 0x80000000) >>> 0
+  const hex = words.map((w) => w.toString(16).padStart(8, "0")).join("")
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 })
 
@@ -70,13 +72,7 @@ export const create = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError
 const placeInNamespace = (scope: RequestScope, obj: KubeObject): Effect.Effect<string | undefined, BadRequest> => {
   if (!scope.resource.namespaced) return Effect.succeed(undefined)
   const given = obj.metadata.namespace ?? ""
-  return given === "" || given === scope.namespace
-    ? Effect.succeed(scope.namespace)
-    : Effect.fail(
-        new BadRequest({
-          message: "the namespace of the provided object does not match the namespace sent on the request"
-        })
-      )
+  return given === "" || given === scope.namespace ? Effect.succeed(scope.namespace) : Effect.fail(namespaceMismatch())
 }
 
 const keyOf = (scope: RequestScope, obj: KubeObject) =>

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
 import * as TestClock from "effect/TestClock"
-import { deployment, harness, pod, send } from "./Harness.js"
+import * as MemoryStore from "../store/MemoryStore.js"
+import { type Revision, Store } from "../store/Store.js"
+import * as ApiServer from "./ApiServer.js"
+import { deployment, harness, jsonOf, pod, request, send } from "./Harness.js"
 
 const deployments = "/apis/apps/v1/namespaces/default/deployments"
 const pods = "/api/v1/namespaces/default/pods"
@@ -94,6 +98,42 @@ describe("delete", () => {
       })
       expect(released.status).toBe(200)
       expect((yield* send(h, "GET", `${deployments}/web`)).status).toBe(404)
+    })
+  )
+
+  it.effect("removing the last finalizer survives a write or a delete racing it (no resourceVersion given)", () =>
+    Effect.gen(function* () {
+      const store = yield* MemoryStore.make
+      // What another client does between the API server's decision and its delete.
+      let race: ((key: string) => Effect.Effect<unknown, unknown>) | undefined
+      const racy: Store["Type"] = {
+        ...store,
+        delete: (key: string, expected?: Revision) => {
+          const before = race === undefined ? Effect.void : Effect.ignore(race(key))
+          race = undefined
+          return Effect.zipRight(before, store.delete(key, expected))
+        }
+      }
+      const server = yield* Effect.provideService(ApiServer.make(), Store, racy)
+      const random = Random.make(42)
+      const call = (method: "POST" | "DELETE" | "PATCH", path: string, options = {}) =>
+        Effect.map(Effect.withRandom(server.handle(request(method, path, options)), random), jsonOf)
+      const release = { json: { metadata: { finalizers: null } }, headers: mergePatch }
+      for (const name of ["a", "b"]) {
+        yield* call("POST", pods, { json: pod(name, { metadata: { finalizers: ["example.com/hold"] } }) })
+        yield* call("DELETE", `${pods}/${name}`)
+      }
+      race = (key) =>
+        Effect.flatMap(store.get(key), (e) =>
+          store.update(key, { ...e.value, status: { phase: "Failed" } }, e.modRevision)
+        )
+      const afterWrite = yield* call("PATCH", `${pods}/a`, release)
+      expect(afterWrite.status).toBe(200)
+      expect((yield* call("DELETE", `${pods}/a`)).status).toBe(404)
+      race = (key) => store.delete(key)
+      const afterDelete = yield* call("PATCH", `${pods}/b`, release)
+      expect(afterDelete.status).toBe(200)
+      expect(afterDelete.body.metadata.name).toBe("b")
     })
   )
 

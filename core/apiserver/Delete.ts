@@ -14,6 +14,7 @@ import type { Value } from "../store/Store.js"
 import type { ApiResponse } from "./ApiRequest.js"
 import { equals, isObject, type JsonObject } from "./JsonValue.js"
 import { readList, kindList } from "./List.js"
+import { uidPreconditionFailed } from "./ObjectIdentity.js"
 import * as RequestBody from "./RequestBody.js"
 import { dryRunOf, rfc3339, type RequestScope, respondObject } from "./RequestScope.js"
 import { json, successStatus } from "./Responses.js"
@@ -216,13 +217,7 @@ const checkPreconditions = (
 ): Either.Either<void, ApiError> => {
   const { uid, resourceVersion } = options.preconditions ?? {}
   if (uid !== undefined && uid !== obj.metadata.uid) {
-    return Either.left(
-      conflict(
-        rt,
-        name,
-        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${obj.metadata.uid ?? ""}`
-      )
-    )
+    return Either.left(uidPreconditionFailed(rt, name, uid, obj.metadata.uid))
   }
   if (resourceVersion !== undefined && resourceVersion !== obj.metadata.resourceVersion) {
     return Either.left(

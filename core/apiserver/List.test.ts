@@ -1,6 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { harness, pod, send } from "./Harness.js"
+import * as MemoryStore from "../store/MemoryStore.js"
+import { Store } from "../store/Store.js"
+import * as ApiServer from "./ApiServer.js"
+import * as ContinueToken from "./ContinueToken.js"
+import { harness, jsonOf, pod, request, send } from "./Harness.js"
 
 const pods = "/api/v1/namespaces/default/pods"
 
@@ -126,6 +130,55 @@ describe("list", () => {
       expect((yield* send(h, "GET", pods, { query: { continue: "garbage" } })).status).toBe(400)
       const withRv = yield* send(h, "GET", pods, { query: { continue: first.metadata.continue, resourceVersion: "3" } })
       expect(withRv.status).toBe(400)
+    })
+  )
+
+  it.effect("a continue token ahead of the store is 410 Expired, not 503", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      yield* seed(h, 2)
+      const prefix = "/registry/core/pods/default/"
+      const ahead = ContinueToken.encode(prefix, (yield* h.store.revision) + 10, `${prefix}p0`)
+      const answer = yield* send(h, "GET", pods, { query: { limit: "1", continue: ahead } })
+      expect(answer.status).toBe(410)
+      expect(answer.body.reason).toBe("Expired")
+    })
+  )
+
+  it.effect("a selective list reads the store in pages that grow, not in pages of `limit`", () =>
+    Effect.gen(function* () {
+      const store = yield* MemoryStore.make
+      for (let i = 0; i < 3000; i++) {
+        const name = `p${String(i).padStart(4, "0")}`
+        yield* store.create(`/registry/core/pods/default/${name}`, {
+          ...pod(name),
+          metadata: { name, namespace: "default" }
+        })
+      }
+      const at = String(yield* store.revision)
+      yield* store.create("/registry/core/pods/default/zz", {
+        ...pod("zz"),
+        metadata: { name: "zz", namespace: "default" }
+      })
+      const pages: Array<number | undefined> = []
+      const counting: Store["Type"] = {
+        ...store,
+        list: (prefix, options) => {
+          pages.push(options?.limit)
+          return store.list(prefix, options)
+        }
+      }
+      const server = yield* Effect.provideService(ApiServer.make(), Store, counting)
+      const query = {
+        limit: "1",
+        fieldSelector: "metadata.name=p2999",
+        resourceVersion: at,
+        resourceVersionMatch: "Exact"
+      }
+      const answer = jsonOf(yield* server.handle(request("GET", pods, { query })))
+      expect(answer.status).toBe(200)
+      expect(answer.body.items.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(["p2999"])
+      expect(pages).toEqual([500, 1000, 2000])
     })
   )
 

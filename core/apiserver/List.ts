@@ -6,7 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { type ApiError, BadRequest, Expired, Timeout } from "../api/errors.js"
+import { type ApiError, BadRequest, Expired } from "../api/errors.js"
 import type { KubeObject, ListMeta } from "../api/meta.js"
 import { apiVersionOf } from "../api/resource.js"
 import type { Entry, ListOptions, Revision } from "../store/Store.js"
@@ -19,7 +19,7 @@ import * as ResourceVersion from "./ResourceVersion.js"
 import type { Resource } from "./Route.js"
 import * as SelectionPredicate from "./SelectionPredicate.js"
 import { collectionPrefix } from "./StorageKey.js"
-import { tooOld, unavailable } from "./StoreErrors.js"
+import { tooLarge, tooOld, unavailable } from "./StoreErrors.js"
 import { partialObjectMetadataList, table } from "./Table.js"
 
 /** Where a list starts: at which revision (undefined: the current one), after which key, and the least revision acceptable. */
@@ -88,6 +88,16 @@ interface Page {
   readonly remaining?: number
 }
 
+const continueExpired = () =>
+  new Expired({
+    message:
+      "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."
+  })
+
+/** Store pages grow from this size, doubling while a selective read finds too few (Kubernetes' etcd store). */
+const minPageSize = 500
+const maxPageSize = 10_000
+
 /** Reads up to `limit` selected entries, page by page from the store, all at one revision. */
 const readSelected = (
   scope: RequestScope,
@@ -101,25 +111,25 @@ const readSelected = (
     const selected: Array<Entry> = []
     let revision = plan.revision
     let after = plan.after
+    let pageSize = limit === undefined ? undefined : Math.max(limit, minPageSize)
     for (;;) {
       const options: ListOptions = {
         ...(revision === undefined ? {} : { revision }),
         ...(after === undefined ? {} : { after }),
-        ...(limit === undefined ? {} : { limit })
+        ...(pageSize === undefined ? {} : { limit: pageSize })
       }
       const result = yield* scope.store.list(prefix, options).pipe(
         Effect.catchTags({
           TooOld: (e) =>
             Effect.fail(
               plan.fromContinue
-                ? new Expired({
-                    message:
-                      "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."
-                  })
+                ? continueExpired()
                 : plan.revision !== undefined
                   ? new Expired({ message: "The resourceVersion for the provided list is too old." })
                   : tooOld(e)
             ),
+          // The revision was checked against the store's before, so only a continue token can be ahead of it.
+          FutureRevision: (e) => Effect.fail(plan.fromContinue ? continueExpired() : tooLarge(e.requested, e.current)),
           StoreUnavailable: (e) => Effect.fail(unavailable(e))
         })
       )
@@ -131,8 +141,9 @@ const readSelected = (
         if (limit !== undefined && selected.length === limit) {
           const more = i < result.entries.length - 1 || result.continueAfter !== undefined
           if (!more) return { entries: selected, revision }
-          const remaining =
-            SelectionPredicate.isEverything(predicate) && i === result.entries.length - 1 ? result.remaining : undefined
+          const remaining = SelectionPredicate.isEverything(predicate)
+            ? result.entries.length - 1 - i + (result.remaining ?? 0)
+            : undefined
           return {
             entries: selected,
             revision,
@@ -143,15 +154,7 @@ const readSelected = (
       }
       if (result.continueAfter === undefined) return { entries: selected, revision }
       after = result.continueAfter
-    }
-  })
-
-const tooLarge = (requested: Revision, current: Revision) =>
-  new Timeout({
-    message: `Too large resource version: ${requested}, current: ${current}`,
-    details: {
-      causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
-      retryAfterSeconds: 1
+      if (pageSize !== undefined) pageSize = Math.max(pageSize, Math.min(pageSize * 2, maxPageSize))
     }
   })
 

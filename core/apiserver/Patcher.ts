@@ -6,7 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { type ApiError, BadRequest, Invalid, UnsupportedMediaType } from "../api/errors.js"
+import { type ApiError, BadRequest, Invalid, RequestEntityTooLarge, UnsupportedMediaType } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
 import type { UpdateScope } from "./Admission.js"
 import type { ApiResponse } from "./ApiRequest.js"
@@ -45,19 +45,33 @@ export const patchTypeOf = (contentType: string | undefined): Either.Either<Patc
   }
 }
 
-/** Reads the patch document: JSON, an array of operations for a JSON patch and an object otherwise (400 if not). */
+/** Kubernetes' cap on the operations of one JSON patch (maxJSONPatchOperations). */
+export const maxJsonPatchOperations = 10_000
+
+/**
+ * Reads the patch document: JSON, an array of operations for a JSON patch and an object otherwise
+ * (400 if not); 413 for a JSON patch of more than `maxJsonPatchOperations` operations.
+ */
 export const readPatch = (scope: RequestScope, type: PatchType): Effect.Effect<unknown, ApiError> =>
   Effect.flatMap(
     RequestBody.readOptional(scope.request, "json", scope.config.maxRequestBytes),
-    (patch): Effect.Effect<unknown, BadRequest> => {
+    (patch): Effect.Effect<unknown, BadRequest | RequestEntityTooLarge> => {
       if (patch === undefined) return Effect.fail(new BadRequest({ message: "the patch is empty" }))
       if (type === "json") {
         const wellFormed =
           Array.isArray(patch) &&
           patch.every((op) => isObject(op) && typeof op.op === "string" && typeof op.path === "string")
-        return wellFormed
-          ? Effect.succeed(patch)
-          : Effect.fail(new BadRequest({ message: 'a JSON patch must be an array of operations with "op" and "path"' }))
+        if (!wellFormed)
+          return Effect.fail(
+            new BadRequest({ message: 'a JSON patch must be an array of operations with "op" and "path"' })
+          )
+        return patch.length > maxJsonPatchOperations
+          ? Effect.fail(
+              new RequestEntityTooLarge({
+                message: `Request entity too large: The allowed maximum operations in a JSON patch is ${maxJsonPatchOperations}, got ${patch.length}`
+              })
+            )
+          : Effect.succeed(patch)
       }
       return isObject(patch)
         ? Effect.succeed(patch)

@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import { type ApiError, BadRequest, conflict, invalid } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
 import { decode } from "../api/decode.js"
-import { Binding } from "../api/Pod.js"
+import { Binding, validateBinding } from "../api/Pod.js"
 import { guaranteedUpdate } from "../store/guaranteedUpdate.js"
 import type { Value } from "../store/Store.js"
 import type { ApiResponse } from "./ApiRequest.js"
@@ -17,6 +17,7 @@ import { dryRunOf, fieldValidationOf, now, type RequestScope } from "./RequestSc
 import { json, successStatus, warningHeaders } from "./Responses.js"
 import { objectKey } from "./StorageKey.js"
 import { interpret, isStoreError, type StoreError } from "./StoreErrors.js"
+import { namespaceMismatch, uidPreconditionFailed } from "./ObjectIdentity.js"
 
 const bindingType = { group: "", version: "v1", kind: "Binding", schema: Binding } as const
 const bindingResource = { group: "", plural: "pods/binding" }
@@ -72,43 +73,18 @@ export const bind = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError> 
     }
     const namespace = binding.metadata.namespace ?? ""
     if (namespace !== "" && namespace !== scope.namespace) {
-      return yield* Effect.fail(
-        new BadRequest({
-          message: "the namespace of the provided object does not match the namespace sent on the request"
-        })
-      )
+      return yield* Effect.fail(namespaceMismatch())
     }
-    const target = binding.target ?? {}
-    if ((target.kind ?? "") !== "" && target.kind !== "Node") {
-      return yield* Effect.fail(
-        invalid("Binding", "", name, [
-          {
-            type: "FieldValueNotSupported",
-            field: "target.kind",
-            message: `Unsupported value: "${target.kind}": supported values: "Node"`
-          }
-        ])
-      )
-    }
-    const node = target.name ?? ""
-    if (node === "") {
-      return yield* Effect.fail(
-        invalid("Binding", "", name, [{ type: "FieldValueRequired", field: "target.name", message: "Required value" }])
-      )
-    }
+    const errors = validateBinding(binding)
+    if (errors.length > 0) return yield* Effect.fail(invalid("Binding", "", name, errors))
+    const node = binding.target?.name ?? ""
     const at = yield* now
     const uid = binding.metadata.uid ?? ""
     const key = objectKey(scope.resource, scope.namespace, name)
     const tryAssign = (value: Value) => {
       const pod = value as unknown as KubeObject & JsonObject
       if (uid !== "" && uid !== pod.metadata.uid) {
-        return Effect.fail(
-          conflict(
-            bindingResource,
-            name,
-            `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid ?? ""}`
-          )
-        )
+        return Effect.fail(uidPreconditionFailed(bindingResource, name, uid, pod.metadata.uid))
       }
       return assign(pod, node, binding.metadata.annotations ?? {}, at)
     }

@@ -1,13 +1,14 @@
 /**
- * Request bodies: bytes off the wire are parsed by Content-Type (JSON, or YAML as `kubectl create`
- * may send), bounded in size like Kubernetes (3 MiB) and in nesting depth; a body the in-process
- * transport already parsed is taken as is.
+ * Request bodies: bytes off the wire are parsed by Content-Type (JSON, YAML as `kubectl create`
+ * may send, or Kubernetes protobuf as client-go's typed clients send), bounded in size like
+ * Kubernetes (3 MiB) and in nesting depth; a body the in-process transport already parsed is taken as is.
  */
 import * as Effect from "effect/Effect"
 import * as YAML from "yaml"
 import { BadRequest, RequestEntityTooLarge, UnsupportedMediaType } from "../api/errors.js"
 import type { ApiRequest } from "./ApiRequest.js"
 import { depthExceeds } from "./JsonValue.js"
+import * as Protobuf from "./Protobuf.js"
 
 /** Kubernetes' default limit on a request body (`--max-request-bytes` of 3 MiB). */
 export const defaultMaxRequestBytes = 3 * 1024 * 1024
@@ -36,20 +37,43 @@ export const formatOf = (contentType: string | undefined): BodyFormat | undefine
   }
 }
 
-/** The object body of a create or update: required, JSON or YAML. */
+/** The object body of a create or update: required, JSON, YAML or Kubernetes protobuf. */
 export const readObject = (request: ApiRequest, maxBytes: number): Effect.Effect<unknown, BodyError> => {
   const body = request.body
   if (body === undefined) return Effect.fail(new BadRequest({ message: "the request body is empty" }))
   if (body._tag === "Parsed") return Effect.succeed(body.value)
-  const format = formatOf(request.headers["content-type"])
+  const contentType = request.headers["content-type"]
+  if (mediaTypeOf(contentType) === Protobuf.protobufMediaType) {
+    return readProtobuf(body.bytes, maxBytes, request.query.get("fieldValidation") === "Strict")
+  }
+  const format = formatOf(contentType)
   return format === undefined
     ? Effect.fail(
         new UnsupportedMediaType({
-          message: `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`
+          message: `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${Protobuf.protobufMediaType}`
         })
       )
     : parse(body.bytes, format, maxBytes)
 }
+
+/** A protobuf body as its JSON object; fields the decoder does not know are a 400 under Strict, else dropped. */
+const readProtobuf = (bytes: Uint8Array, maxBytes: number, strict: boolean): Effect.Effect<unknown, BodyError> =>
+  Effect.suspend((): Effect.Effect<unknown, BodyError> => {
+    if (bytes.length > maxBytes) {
+      return Effect.fail(new RequestEntityTooLarge({ message: `Request entity too large: limit is ${maxBytes}` }))
+    }
+    return Effect.flatMap(Protobuf.decode(bytes), ({ object, unknownFields }) =>
+      strict && unknownFields.length > 0
+        ? Effect.fail(
+            new BadRequest({
+              message: `strict decoding error: ${unknownFields.map((f) => `unknown field "${f}"`).join(", ")}`
+            })
+          )
+        : depthExceeds(object, maxDepth)
+          ? Effect.fail(new BadRequest({ message: `the request body nests deeper than ${maxDepth} levels` }))
+          : Effect.succeed(object)
+    )
+  })
 
 /** A body in a fixed format (patches are JSON whatever their patch media type), or undefined when absent or empty. */
 export const readOptional = (

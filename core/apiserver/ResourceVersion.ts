@@ -7,9 +7,24 @@ import { BadRequest } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
 import type { Entry, Revision } from "../store/Store.js"
 
-/** The object of an entry with `metadata.resourceVersion` set to `revision` (default: its modRevision). */
-export const stamp = (entry: Entry, revision: Revision = entry.modRevision): KubeObject =>
-  withResourceVersion(entry.value as unknown as KubeObject, revision)
+// Entries are frozen and read many times (every get, list and watcher), so each is stamped once.
+const stamped = new WeakMap<Entry, KubeObject>()
+
+/**
+ * The object of an entry with `metadata.resourceVersion` set to `revision` (default: its modRevision).
+ * The result is frozen and may be shared: copy before changing it.
+ */
+export const stamp = (entry: Entry, revision: Revision = entry.modRevision): KubeObject => {
+  if (revision !== entry.modRevision) return withResourceVersion(entry.value as unknown as KubeObject, revision)
+  let obj = stamped.get(entry)
+  if (obj === undefined) {
+    const copy = withResourceVersion(entry.value as unknown as KubeObject, revision)
+    Object.freeze(copy.metadata)
+    obj = Object.freeze(copy)
+    stamped.set(entry, obj)
+  }
+  return obj
+}
 
 /** A copy of `obj` carrying `revision` as its resourceVersion. */
 export const withResourceVersion = (obj: KubeObject, revision: Revision): KubeObject => ({

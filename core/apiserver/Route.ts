@@ -55,6 +55,10 @@ export const groupVersions = (): ReadonlyArray<{ readonly group: string; readonl
   return [...seen.values()]
 }
 
+// Routing asks on every /apis request, so the answers are computed once.
+const servedGroups = new Set(groupVersions().map((gv) => gv.group))
+const servedVersions = new Set(groupVersions().map((gv) => `${gv.group}/${gv.version}`))
+
 const notFound = () =>
   Either.left(new NotFound({ message: "the server could not find the requested resource", details: {} }))
 
@@ -99,7 +103,7 @@ export const route = (path: string): Either.Either<Route, NotFound> => {
     case "apis": {
       if (rest.length === 0) return Either.right({ _tag: "Groups" })
       const [group, version] = rest
-      if (group === "" || !groupVersions().some((gv) => gv.group === group)) return notFound()
+      if (group === "" || !servedGroups.has(group)) return notFound()
       if (version === undefined) return Either.right({ _tag: "Group", group })
       return served(group, version) ? resourceRoute(group, version, rest.slice(2)) : notFound()
     }
@@ -108,8 +112,7 @@ export const route = (path: string): Either.Either<Route, NotFound> => {
   }
 }
 
-const served = (group: string, version: string) =>
-  groupVersions().some((gv) => gv.group === group && gv.version === version)
+const served = (group: string, version: string) => servedVersions.has(`${group}/${version}`)
 
 const resourceRoute = (
   group: string,

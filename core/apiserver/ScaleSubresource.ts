@@ -4,7 +4,7 @@
  * spec.replicas through the ordinary update path (so generation counts it).
  */
 import * as Effect from "effect/Effect"
-import { type ApiError, BadRequest, invalid } from "../api/errors.js"
+import { type ApiError, invalid } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
 import { decode } from "../api/decode.js"
 import { Scale } from "../api/Scale.js"
@@ -13,6 +13,7 @@ import { read } from "./Get.js"
 import { applyPatch, patchTypeOf, readPatch } from "./Patcher.js"
 import * as RequestBody from "./RequestBody.js"
 import { dryRunOf, fieldValidationOf, type RequestScope } from "./RequestScope.js"
+import { nameMismatch } from "./ObjectIdentity.js"
 import { json, warningHeaders } from "./Responses.js"
 import type { Resource } from "./Route.js"
 import { preconditionOf, type Proposal, updateObject } from "./Update.js"
@@ -52,13 +53,7 @@ const proposeFrom = (
   Effect.gen(function* () {
     const { object: scale, warnings } = yield* decode(scaleType, body, mode)
     const name = scale.metadata.name ?? ""
-    if (name !== scope.name) {
-      return yield* Effect.fail(
-        new BadRequest({
-          message: `the name of the object (${name}) does not match the name on the URL (${scope.name ?? ""})`
-        })
-      )
-    }
+    if (name !== scope.name) return yield* Effect.fail(nameMismatch(name, scope.name))
     const replicas = scale.spec?.replicas ?? 0
     if (replicas < 0) {
       return yield* Effect.fail(

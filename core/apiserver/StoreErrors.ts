@@ -1,13 +1,22 @@
 /**
  * How Store failures read to API clients (Kubernetes' `storeerr.Interpret*Error`): a missing key
  * is NotFound, a taken key AlreadyExists, a lost compare-and-swap Conflict, a compacted revision
- * Expired and an unreachable store ServiceUnavailable.
+ * Expired, a revision not yet written a Timeout (ResourceVersionTooLarge) and an unreachable store
+ * ServiceUnavailable.
  */
-import { alreadyExists, conflict, Expired, notFound, ServiceUnavailable } from "../api/errors.js"
-import type { KeyExists, KeyNotFound, RevisionConflict, StoreUnavailable, TooOld } from "../store/Store.js"
+import { alreadyExists, conflict, Expired, notFound, ServiceUnavailable, Timeout } from "../api/errors.js"
+import type {
+  FutureRevision,
+  KeyExists,
+  KeyNotFound,
+  Revision,
+  RevisionConflict,
+  StoreUnavailable,
+  TooOld
+} from "../store/Store.js"
 
 /** Every error a Store operation can fail with. */
-export type StoreError = KeyNotFound | KeyExists | RevisionConflict | TooOld | StoreUnavailable
+export type StoreError = KeyNotFound | KeyExists | RevisionConflict | TooOld | FutureRevision | StoreUnavailable
 
 /** The message of a lost compare-and-swap, word for word as Kubernetes sends it. */
 export const modifiedMessage =
@@ -24,6 +33,8 @@ export const interpret = (resource: { group: string; plural: string }, name: str
       return conflict(resource, name, modifiedMessage)
     case "TooOld":
       return tooOld(error)
+    case "FutureRevision":
+      return tooLarge(error.requested, error.current)
     case "StoreUnavailable":
       return unavailable(error)
   }
@@ -33,11 +44,28 @@ export const interpret = (resource: { group: string; plural: string }, name: str
 export const tooOld = (error: TooOld): Expired =>
   new Expired({ message: `too old resource version: ${error.requested} (${error.compacted})` })
 
+/** 504 for a read or watch at a revision the store has not reached (after Kubernetes' bounded wait). */
+export const tooLarge = (requested: Revision, current: Revision): Timeout =>
+  new Timeout({
+    message: `Too large resource version: ${requested}, current: ${current}`,
+    details: {
+      causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+      retryAfterSeconds: 1
+    }
+  })
+
 /** 503 for a store that cannot answer. */
 export const unavailable = (error: StoreUnavailable): ServiceUnavailable =>
   new ServiceUnavailable({ message: `the storage is unavailable: ${error.message}` })
 
-const storeTags = new Set(["KeyNotFound", "KeyExists", "RevisionConflict", "TooOld", "StoreUnavailable"])
+const storeTags = new Set([
+  "KeyNotFound",
+  "KeyExists",
+  "RevisionConflict",
+  "TooOld",
+  "FutureRevision",
+  "StoreUnavailable"
+])
 
 /** Whether an error came from the Store (and still needs `interpret`). */
 export const isStoreError = (e: unknown): e is StoreError =>

@@ -9,11 +9,12 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import { type ApiError, BadRequest, conflict } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
-import { guaranteedUpdate } from "../store/guaranteedUpdate.js"
+import { defaultMaxRetries, guaranteedUpdate } from "../store/guaranteedUpdate.js"
 import type { Entry, Revision, Value } from "../store/Store.js"
 import { admitUpdate, type UpdateScope } from "./Admission.js"
 import type { ApiResponse } from "./ApiRequest.js"
 import { equals } from "./JsonValue.js"
+import { namespaceMismatch, nameMismatch, uidPreconditionFailed } from "./ObjectIdentity.js"
 import * as RequestBody from "./RequestBody.js"
 import { decodeBody, dryRunOf, fieldValidationOf, type RequestScope, respondObject } from "./RequestScope.js"
 import { warningHeaders } from "./Responses.js"
@@ -54,7 +55,8 @@ export const updateObject = (
   name: string,
   updateScope: UpdateScope,
   propose: (current: KubeObject) => Effect.Effect<Proposal, ApiError>,
-  dryRun: boolean
+  dryRun: boolean,
+  retries = 0
 ): Effect.Effect<KubeObject, ApiError> => {
   const rt = scope.resource
   const key = objectKey(rt, scope.namespace, name)
@@ -67,13 +69,7 @@ export const updateObject = (
       }
       const uid = proposal.object.metadata.uid ?? ""
       if (uid !== "" && uid !== old.metadata.uid) {
-        return yield* Effect.fail(
-          conflict(
-            rt,
-            name,
-            `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata.uid ?? ""}`
-          )
-        )
+        return yield* Effect.fail(uidPreconditionFailed(rt, name, uid, old.metadata.uid))
       }
       const next = yield* admitUpdate(rt, updateScope, proposal.object, old)
       if (shouldDelete(next, old)) return { _tag: "Remove", object: next }
@@ -108,9 +104,18 @@ export const updateObject = (
       if (e._tag !== "EmptiedFinalizers") {
         return Effect.fail(isStoreError(e) ? interpret(rt, name, e) : e)
       }
+      // Kubernetes' deleteWithoutFinalizers: a write in between decides again on the newer object (a
+      // resourceVersion the client gave then conflicts there), and a delete in between is success.
       return scope.store.delete(key, e.current.modRevision).pipe(
         Effect.map((deleted) => ResourceVersion.withResourceVersion(e.object, deleted.modRevision)),
-        Effect.mapError((error) => interpret(rt, name, error))
+        Effect.catchTags({
+          KeyNotFound: () => Effect.succeed(ResourceVersion.withResourceVersion(e.object, e.current.modRevision)),
+          RevisionConflict: (error) =>
+            retries < defaultMaxRetries
+              ? updateObject(scope, name, updateScope, propose, dryRun, retries + 1)
+              : Effect.fail(interpret(rt, name, error)),
+          StoreUnavailable: (error) => Effect.fail(interpret(rt, name, error))
+        })
       )
     })
   )
@@ -125,25 +130,13 @@ export const preconditionOf = (obj: KubeObject): Effect.Effect<Revision | undefi
 /** The body must name the object of the URL, in the URL's namespace (which it may leave out). */
 export const placeAtUrl = (scope: RequestScope, obj: KubeObject): Effect.Effect<KubeObject, BadRequest> => {
   const name = obj.metadata.name ?? ""
-  if (name !== scope.name) {
-    return Effect.fail(
-      new BadRequest({
-        message: `the name of the object (${name}) does not match the name on the URL (${scope.name ?? ""})`
-      })
-    )
-  }
+  if (name !== scope.name) return Effect.fail(nameMismatch(name, scope.name))
   if (!scope.resource.namespaced) {
     const { namespace: _ns, ...metadata } = obj.metadata
     return Effect.succeed({ ...obj, metadata })
   }
   const namespace = obj.metadata.namespace ?? ""
-  if (namespace !== "" && namespace !== scope.namespace) {
-    return Effect.fail(
-      new BadRequest({
-        message: "the namespace of the provided object does not match the namespace sent on the request"
-      })
-    )
-  }
+  if (namespace !== "" && namespace !== scope.namespace) return Effect.fail(namespaceMismatch())
   return Effect.succeed({ ...obj, metadata: { ...obj.metadata, namespace: scope.namespace ?? "" } })
 }
 

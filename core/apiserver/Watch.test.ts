@@ -49,6 +49,21 @@ describe("watch", () => {
     })
   )
 
+  it.effect("a watch from a resourceVersion the store has not reached is 504, as a list is", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      const ahead = String((yield* h.store.revision) + 1000)
+      const answer = jsonOf(yield* h.handle(request("GET", pods, { query: { watch: "1", resourceVersion: ahead } })))
+      expect(answer.status).toBe(504)
+      expect(answer.body).toMatchObject({
+        kind: "Status",
+        reason: "Timeout",
+        details: { causes: [{ reason: "ResourceVersionTooLarge" }] }
+      })
+      expect(answer.body.message).toContain("Too large resource version")
+    })
+  )
+
   it.effect("objects entering and leaving the selection arrive as ADDED and DELETED", () =>
     Effect.gen(function* () {
       const h = yield* harness()

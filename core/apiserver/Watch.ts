@@ -24,7 +24,7 @@ import * as ResourceVersion from "./ResourceVersion.js"
 import type { Resource } from "./Route.js"
 import * as SelectionPredicate from "./SelectionPredicate.js"
 import { collectionPrefix } from "./StorageKey.js"
-import { tooOld, unavailable } from "./StoreErrors.js"
+import { tooLarge, tooOld, unavailable } from "./StoreErrors.js"
 import { type IncludeObject, partialObjectMetadata, table } from "./Table.js"
 
 /** A watch line before it is put in the negotiated format. */
@@ -53,17 +53,18 @@ const lineOf = (
   event: WatchEvent
 ): Line | undefined => {
   const selects = (value: unknown) => SelectionPredicate.matches(rt, predicate, value as KubeObject)
-  const object = ResourceVersion.stamp(event.entry, event.revision)
+  // Stamped only once selected: most watchers skip most events.
+  const object = () => ResourceVersion.stamp(event.entry, event.revision)
   switch (event.type) {
     case "ADDED":
-      return selects(event.entry.value) ? { type: "ADDED", object } : undefined
+      return selects(event.entry.value) ? { type: "ADDED", object: object() } : undefined
     case "DELETED":
-      return selects(event.entry.value) ? { type: "DELETED", object } : undefined
+      return selects(event.entry.value) ? { type: "DELETED", object: object() } : undefined
     case "MODIFIED": {
       const was = event.previous !== undefined && selects(event.previous.value)
       const is = selects(event.entry.value)
-      if (was && is) return { type: "MODIFIED", object }
-      if (is) return { type: "ADDED", object }
+      if (was && is) return { type: "MODIFIED", object: object() }
+      if (is) return { type: "ADDED", object: object() }
       // The object left the selection: the client gets its last selected state, at this revision.
       if (was) return { type: "DELETED", object: ResourceVersion.stamp(event.previous!, event.revision) }
       return undefined
@@ -121,6 +122,7 @@ export const watch = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError>
       const listed = yield* scope.store.list(prefix).pipe(
         Effect.catchTags({
           TooOld: (e) => Effect.fail(tooOld(e)),
+          FutureRevision: (e) => Effect.fail(tooLarge(e.requested, e.current)),
           StoreUnavailable: (e) => Effect.fail(unavailable(e))
         })
       )
@@ -130,6 +132,9 @@ export const watch = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError>
         .map((entry) => ({ type: "ADDED", object: ResourceVersion.stamp(entry) }))
     } else {
       from = yield* ResourceVersion.parse(rv)
+      // The store replays only what is after `from`, so a watch from the future would miss events: refuse it as List does.
+      const current = yield* Effect.mapError(scope.store.revision, unavailable)
+      if (from > current) return yield* Effect.fail(tooLarge(from, current))
     }
 
     type Input = { readonly _tag: "Event"; readonly event: WatchEvent } | { readonly _tag: "Tick" }

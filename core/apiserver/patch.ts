@@ -1,8 +1,10 @@
 /**
  * The three patch types of PATCH requests, as pure functions over JSON values: JSON merge patch
- * (RFC 7386), JSON patch (RFC 6902) and Kubernetes' strategic merge patch; plus the merge patches
- * `kubectl apply` computes. Inputs are never mutated (the store's objects are deep-frozen): results
- * are new objects that may share unchanged subtrees with the inputs.
+ * (RFC 7386), JSON patch (RFC 6902) and Kubernetes' strategic merge patch. Inputs are never
+ * mutated (the store's objects are deep-frozen): results are new objects that may share unchanged
+ * subtrees with the inputs. Merge patches take linear time, strategic merge n log n (sorting the
+ * merged lists), and a JSON patch copies each container it touches once (an array insert or
+ * removal still shifts that array's items, as in Kubernetes).
  */
 import * as Either from "effect/Either"
 import { patchStrategy } from "../api/patchStrategy.js"
@@ -12,8 +14,8 @@ type MutableObject = Record<string, unknown>
 
 const own = (obj: JsonObject, key: string): unknown => (Object.hasOwn(obj, key) ? obj[key] : undefined)
 
-// Assignment to "__proto__" would set the prototype; a JSON key of that name is a plain property.
-const setOwn = (obj: MutableObject, key: string, value: unknown): void => {
+/** Sets a key of a JSON object; a key named "__proto__" becomes a plain property, not the prototype. */
+export const setOwn = (obj: MutableObject, key: string, value: unknown): void => {
   if (key === "__proto__")
     Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
   else obj[key] = value
@@ -36,49 +38,6 @@ export const mergePatch = (target: unknown, patch: unknown): unknown => {
     else setOwn(result, key, mergePatch(own(result, key), value))
   }
   return result
-}
-
-/**
- * The JSON merge patch that turns `original` into `modified`: changed and added keys with their new
- * value, removed keys as `null`, lists whole. (`null` values inside `modified` cannot be expressed.)
- */
-export const diffMergePatch = (original: unknown, modified: unknown): unknown => {
-  if (!isObject(original) || !isObject(modified)) return modified
-  const patch: MutableObject = {}
-  for (const key of Object.keys(original)) if (!Object.hasOwn(modified, key)) setOwn(patch, key, null)
-  for (const [key, value] of Object.entries(modified)) {
-    const before = own(original, key)
-    if (!Object.hasOwn(original, key)) setOwn(patch, key, value)
-    else if (!equals(before, value)) setOwn(patch, key, diffMergePatch(before, value))
-  }
-  return patch
-}
-
-/** Keeps only the `null` (deleting) entries of a merge patch, or only the others. */
-const filterNulls = (patch: unknown, keepNulls: boolean): unknown => {
-  if (!isObject(patch)) return patch
-  const result: MutableObject = {}
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) {
-      if (keepNulls) setOwn(result, key, null)
-    } else if (isObject(value) && Object.keys(value).length > 0) {
-      // A nested patch left empty by the filter changes nothing: drop it.
-      const nested = filterNulls(value, keepNulls) as JsonObject
-      if (Object.keys(nested).length > 0) setOwn(result, key, nested)
-    } else if (!keepNulls) setOwn(result, key, value) // an empty map set on purpose is a value
-  }
-  return result
-}
-
-/**
- * kubectl apply's merge patch for types without strategic merge: keys dropped from the configuration
- * since `lastApplied` are deleted, keys that `modified` adds or changes against `current` are set,
- * and fields only `current` has (set by other writers, never applied) are left alone.
- */
-export const threeWayMergePatch = (lastApplied: unknown, modified: unknown, current: unknown): unknown => {
-  const additionsAndChanges = filterNulls(diffMergePatch(current, modified), false)
-  const deletions = filterNulls(diffMergePatch(lastApplied, modified), true)
-  return mergePatch(deletions, additionsAndChanges)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,95 +135,110 @@ const lookup = (doc: unknown, path: ReadonlyArray<string>): { readonly found: bo
 const pointerOf = (path: ReadonlyArray<string>): string =>
   path.map((token) => `/${token.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("")
 
-/** Copies the containers along `path` and lets `change` return the new last container. */
-const updateParent = (
-  doc: unknown,
-  path: ReadonlyArray<string>,
-  name: string,
-  change: (parent: unknown, token: string) => unknown
-): unknown => {
-  const [token = "", ...rest] = path // never empty: callers handle the root themselves
-  if (rest.length === 0) return change(doc, token)
-  if (Array.isArray(doc)) {
-    const index = arrayIndex(token, doc.length, false, name)
-    const copy = [...doc]
-    copy[index] = updateParent(doc[index], rest, name, change)
-    return copy
-  }
-  if (isObject(doc) && Object.hasOwn(doc, token)) {
-    const copy: MutableObject = { ...doc }
-    setOwn(copy, token, updateParent(doc[token], rest, name, change))
-    return copy
-  }
-  return fail(`${name}: the path does not exist`)
-}
-
-const add = (doc: unknown, path: ReadonlyArray<string>, value: unknown, name: string): unknown =>
-  path.length === 0
-    ? value
-    : updateParent(doc, path, name, (parent, token) => {
-        if (Array.isArray(parent)) {
-          const copy = [...parent]
-          copy.splice(arrayIndex(token, parent.length, true, name), 0, value)
-          return copy
-        }
-        if (!isObject(parent)) return fail(`${name}: the parent of the target is not an object or an array`)
-        const copy: MutableObject = { ...parent }
-        setOwn(copy, token, value)
-        return copy
-      })
-
-const remove = (doc: unknown, path: ReadonlyArray<string>, name: string): unknown => {
-  if (path.length === 0) return fail(`${name}: cannot remove the whole document`)
-  return updateParent(doc, path, name, (parent, token) => {
-    if (Array.isArray(parent)) return parent.toSpliced(arrayIndex(token, parent.length, false, name), 1)
-    if (!isObject(parent) || !Object.hasOwn(parent, token)) return fail(`${name}: the target does not exist`)
-    const copy: MutableObject = { ...parent }
-    delete copy[token]
-    return copy
-  })
-}
-
-const replace = (doc: unknown, path: ReadonlyArray<string>, value: unknown, name: string): unknown =>
-  path.length === 0
-    ? value
-    : updateParent(doc, path, name, (parent, token) => {
-        if (Array.isArray(parent)) return parent.with(arrayIndex(token, parent.length, false, name), value)
-        if (!isObject(parent) || !Object.hasOwn(parent, token)) return fail(`${name}: the target does not exist`)
-        const copy: MutableObject = { ...parent }
-        setOwn(copy, token, value)
-        return copy
-      })
-
 const existing = (doc: unknown, path: ReadonlyArray<string>, name: string, what = "path"): unknown => {
   const { found, value } = lookup(doc, path)
   return found ? value : fail(`${name}: ${what} ${show(pointerOf(path))} does not exist`)
 }
 
-const applyOperation = (doc: unknown, operation: Operation): unknown => {
-  const { op, path, from, value, name } = operation
-  switch (op) {
-    case "add":
-      return add(doc, path, value, name)
-    case "remove":
-      return remove(doc, path, name)
-    case "replace":
-      return replace(doc, path, value, name)
-    case "move": {
-      const moved = existing(doc, from, name, "from")
-      if (path.length > from.length && from.every((token, i) => token === path[i]))
-        fail(`${name}: cannot move a value into one of its own children`)
-      return add(remove(doc, from, name), path, moved, name)
+type Container = Array<unknown> | MutableObject
+
+/**
+ * The document a JSON patch edits: a container of the target is copied the first time an
+ * operation writes into it and changed in place afterwards, so a patch costs one copy of what it
+ * touches however many operations it has. `owned` holds the copies; only they are ever mutated.
+ */
+const workingCopy = (target: unknown) => {
+  let root = target
+  const owned = new Set<object>()
+
+  const writable = (value: unknown): unknown => {
+    if (typeof value !== "object" || value === null || owned.has(value)) return value
+    const copy: Container = Array.isArray(value) ? [...value] : { ...value }
+    owned.add(copy)
+    return copy
+  }
+
+  /** The container holding the target of `path` (copied as needed), and the target's token. */
+  const parentOf = (path: ReadonlyArray<string>, name: string): { parent: unknown; token: string } => {
+    root = writable(root)
+    let parent = root
+    for (const token of path.slice(0, -1)) {
+      if (Array.isArray(parent)) {
+        const index = arrayIndex(token, parent.length, false, name)
+        parent = parent[index] = writable(parent[index])
+      } else if (isObject(parent) && Object.hasOwn(parent, token)) {
+        const child = writable(parent[token])
+        setOwn(parent as MutableObject, token, child)
+        parent = child
+      } else return fail(`${name}: the path does not exist`)
     }
-    case "copy":
-      return add(doc, path, existing(doc, from, name, "from"), name)
-    case "test": {
-      const actual = existing(doc, path, name)
-      return equals(actual, value)
-        ? doc
-        : fail(`${name}: test failed: the value is ${show(actual)}, not ${show(value)}`)
+    return { parent, token: path[path.length - 1] ?? "" }
+  }
+
+  // A value placed at a second location is shared: neither may be changed in place any more.
+  const share = (value: unknown): void => {
+    if (typeof value !== "object" || value === null || !owned.delete(value)) return
+    for (const child of Object.values(value)) share(child)
+  }
+
+  const add = (path: ReadonlyArray<string>, value: unknown, name: string): void => {
+    if (path.length === 0) {
+      root = value
+      return
+    }
+    const { parent, token } = parentOf(path, name)
+    if (Array.isArray(parent)) parent.splice(arrayIndex(token, parent.length, true, name), 0, value)
+    else if (isObject(parent)) setOwn(parent as MutableObject, token, value)
+    else fail(`${name}: the parent of the target is not an object or an array`)
+  }
+
+  const remove = (path: ReadonlyArray<string>, name: string): void => {
+    if (path.length === 0) fail(`${name}: cannot remove the whole document`)
+    const { parent, token } = parentOf(path, name)
+    if (Array.isArray(parent)) parent.splice(arrayIndex(token, parent.length, false, name), 1)
+    else if (isObject(parent) && Object.hasOwn(parent, token)) delete (parent as MutableObject)[token]
+    else fail(`${name}: the target does not exist`)
+  }
+
+  const replace = (path: ReadonlyArray<string>, value: unknown, name: string): void => {
+    if (path.length === 0) {
+      root = value
+      return
+    }
+    const { parent, token } = parentOf(path, name)
+    if (Array.isArray(parent)) parent[arrayIndex(token, parent.length, false, name)] = value
+    else if (isObject(parent) && Object.hasOwn(parent, token)) setOwn(parent as MutableObject, token, value)
+    else fail(`${name}: the target does not exist`)
+  }
+
+  const apply = ({ op, path, from, value, name }: Operation): void => {
+    switch (op) {
+      case "add":
+        return add(path, value, name)
+      case "remove":
+        return remove(path, name)
+      case "replace":
+        return replace(path, value, name)
+      case "move": {
+        const moved = existing(root, from, name, "from")
+        if (path.length > from.length && from.every((token, i) => token === path[i]))
+          fail(`${name}: cannot move a value into one of its own children`)
+        remove(from, name)
+        return add(path, moved, name)
+      }
+      case "copy": {
+        const copied = existing(root, from, name, "from")
+        share(copied)
+        return add(path, copied, name)
+      }
+      case "test": {
+        const actual = existing(root, path, name)
+        if (!equals(actual, value)) fail(`${name}: test failed: the value is ${show(actual)}, not ${show(value)}`)
+      }
     }
   }
+
+  return { apply, result: () => root }
 }
 
 /**
@@ -273,7 +247,11 @@ const applyOperation = (doc: unknown, operation: Operation): unknown => {
  * malformed, a path does not exist or a test fails.
  */
 export const jsonPatch = (target: unknown, operations: unknown): Either.Either<unknown, string> =>
-  guard(() => parseOperations(operations).reduce(applyOperation, target))
+  guard(() => {
+    const doc = workingCopy(target)
+    for (const operation of parseOperations(operations)) doc.apply(operation)
+    return doc.result()
+  })
 
 // ---------------------------------------------------------------------------------------------
 // Strategic merge patch
@@ -288,19 +266,28 @@ const Deleted: unique symbol = Symbol("Deleted")
 
 const where = (path: Path): string => (path.length === 0 ? "the object" : `"${path.join(".")}"`)
 
-/** Items are the same element of a list: equal merge keys for maps of a keyed list, equal values otherwise. */
-const sameItem = (a: unknown, b: unknown, mergeKey: string | undefined): boolean =>
-  mergeKey !== undefined && isObject(a) && isObject(b) ? equals(own(a, mergeKey), own(b, mergeKey)) : equals(a, b)
+const canonicalJson = (value: unknown): string | undefined =>
+  JSON.stringify(value, (_, child: unknown) =>
+    isObject(child) ? Object.fromEntries(Object.entries(child).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : child
+  )
 
-const indexIn = (list: ReadonlyArray<unknown>, item: unknown, mergeKey: string | undefined): number =>
-  list.findIndex((other) => sameItem(other, item, mergeKey))
+/**
+ * What makes list items the same element, as a Map key: the merge key's value for maps of a keyed
+ * list, the whole value otherwise (keys sorted, so it agrees with `equals`).
+ */
+const itemKey = (item: unknown, mergeKey: string | undefined): string =>
+  mergeKey !== undefined && isObject(item)
+    ? `key ${canonicalJson(own(item, mergeKey))}`
+    : `value ${canonicalJson(item)}`
 
-const sortedBy = (items: ReadonlyArray<unknown>, order: ReadonlyArray<unknown>, mergeKey: string | undefined) => {
-  const rank = (item: unknown) => {
-    const index = indexIn(order, item, mergeKey)
-    return index < 0 ? order.length : index
-  }
-  return [...items].sort((a, b) => rank(a) - rank(b))
+/** Each item's position in `list` (the first, for repeated items). */
+const positions = (list: ReadonlyArray<unknown>, mergeKey: string | undefined): Map<string, number> => {
+  const result = new Map<string, number>()
+  list.forEach((item, i) => {
+    const key = itemKey(item, mergeKey)
+    if (!result.has(key)) result.set(key, i)
+  })
+  return result
 }
 
 /**
@@ -315,26 +302,27 @@ const orderElements = (
   server: ReadonlyArray<unknown>,
   mergeKey: string | undefined
 ): Array<unknown> => {
-  const named = sortedBy(
-    merged.filter((item) => indexIn(order, item, mergeKey) >= 0),
-    order,
-    mergeKey
-  )
-  const serverOnly = sortedBy(
-    merged.filter((item) => indexIn(order, item, mergeKey) < 0),
-    server,
-    mergeKey
-  )
+  const inOrder = positions(order, mergeKey)
+  const inServer = positions(server, mergeKey)
+  const ranked = merged.map((item) => {
+    const key = itemKey(item, mergeKey)
+    return { item, named: inOrder.get(key), server: inServer.get(key) }
+  })
+  // Array.prototype.sort is stable: items of equal rank keep their merged order.
+  const named = ranked.filter((r) => r.named !== undefined).sort((a, b) => a.named! - b.named!)
+  const serverOnly = ranked
+    .filter((r) => r.named === undefined)
+    .sort((a, b) => (a.server ?? server.length) - (b.server ?? server.length))
   const result: Array<unknown> = []
   let i = 0
   let j = 0
   while (i < serverOnly.length || j < named.length) {
-    if (j >= named.length) result.push(serverOnly[i++])
-    else if (i >= serverOnly.length) result.push(named[j++])
+    if (j >= named.length) result.push(serverOnly[i++]!.item)
+    else if (i >= serverOnly.length) result.push(named[j++]!.item)
     else {
-      const left = indexIn(server, serverOnly[i], mergeKey)
-      const right = indexIn(server, named[j], mergeKey)
-      result.push(left >= 0 && right >= 0 && left < right ? serverOnly[i++] : named[j++])
+      const left = serverOnly[i]!.server
+      const right = named[j]!.server
+      result.push(left !== undefined && right !== undefined && left < right ? serverOnly[i++]!.item : named[j++]!.item)
     }
   }
   return result
@@ -363,7 +351,11 @@ const replaceList = (kind: string, path: Path, patch: ReadonlyArray<unknown>): A
   })
 
 const mergePrimitives = (original: ReadonlyArray<unknown>, patch: ReadonlyArray<unknown>): Array<unknown> => {
-  const union = [...original, ...patch].filter((item, i, all) => all.findIndex((other) => equals(other, item)) === i)
+  const seen = new Set<string>()
+  const union = [...original, ...patch].filter((item) => {
+    const key = itemKey(item, undefined)
+    return seen.has(key) ? false : (seen.add(key), true)
+  })
   return orderElements(union, patch, original, undefined)
 }
 
@@ -381,8 +373,8 @@ const mergeList = (
   if (maps !== elements.length) return fail(`the list at ${where(path)} mixes objects with other values`)
   if (mergeKey === undefined) return fail(`cannot merge the list at ${where(path)}: it has no merge key`)
 
-  let live = original
   let replace = false
+  const deleted = new Set<string>()
   const items: Array<JsonObject> = []
   for (const item of patch as ReadonlyArray<JsonObject>) {
     const directive = own(item, "$patch")
@@ -390,19 +382,23 @@ const mergeList = (
     else if (directive === "replace") replace = true
     else if (directive === "delete") {
       if (!Object.hasOwn(item, mergeKey)) fail(`"$patch: delete" in ${where(path)} needs the merge key "${mergeKey}"`)
-      live = live.filter((other) => !sameItem(other, item, mergeKey))
+      deleted.add(itemKey(item, mergeKey))
     } else if (directive !== "merge") fail(`unknown "$patch: ${show(directive)}" in the list at ${where(path)}`)
   }
   if (replace) return replaceList(kind, path, items)
 
+  const live = original.filter((item) => !deleted.has(itemKey(item, mergeKey)))
   const merged: Array<unknown> = [...live]
+  const at = positions(merged, mergeKey)
   for (const item of items) {
     if (!Object.hasOwn(item, mergeKey))
       fail(`an item of ${where(path)} lacks its merge key "${mergeKey}": ${show(item)}`)
-    const at = indexIn(merged, item, mergeKey)
-    const result = mergeMap(kind, path, at >= 0 ? (merged[at] as JsonObject) : undefined, item)
-    if (at >= 0) merged[at] = result
-    else merged.push(result)
+    const key = itemKey(item, mergeKey)
+    const index = at.get(key)
+    if (index === undefined) {
+      at.set(key, merged.length)
+      merged.push(mergeMap(kind, path, undefined, item))
+    } else merged[index] = mergeMap(kind, path, merged[index] as JsonObject, item)
   }
   return orderElements(merged, items, live, mergeKey)
 }
@@ -418,7 +414,8 @@ const checkOrderMatchesPatch = (
   let next = 0
   for (const item of patch) {
     if (isObject(item) && Object.hasOwn(item, "$patch")) continue
-    while (next < order.length && !sameItem(order[next], item, mergeKey)) next++
+    const key = itemKey(item, mergeKey)
+    while (next < order.length && itemKey(order[next], mergeKey) !== key) next++
     if (next === order.length)
       fail(`the order of the patch list ${where(path)} does not match its $setElementOrder list`)
     next++
@@ -432,11 +429,12 @@ const deleteFromPrimitiveLists = (path: Path, result: MutableObject, patch: Json
     if (!Array.isArray(values)) fail(`${key} in ${where(path)} must be a list`)
     const field = key.slice(deleteFromPrimitiveListPrefix.length)
     const list = own(result, field)
+    const removed = new Set(values.map((value) => itemKey(value, undefined)))
     if (Array.isArray(list))
       setOwn(
         result,
         field,
-        list.filter((item) => !values.some((value) => equals(value, item)))
+        list.filter((item) => !removed.has(itemKey(item, undefined)))
       )
   }
 }
@@ -484,7 +482,8 @@ const mergeMap = (kind: string, path: Path, original: JsonObject | undefined, pa
   if (retainKeys !== undefined) {
     if (!Array.isArray(retainKeys) || !retainKeys.every((key) => typeof key === "string"))
       fail(`$retainKeys in ${where(path)} must be a list of field names`)
-    for (const key of Object.keys(result)) if (!retainKeys.includes(key)) delete result[key]
+    const retained = new Set(retainKeys)
+    for (const key of Object.keys(result)) if (!retained.has(key)) delete result[key]
   }
   const live: JsonObject = { ...result }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
@@ -113,7 +114,7 @@ class Model {
       case "list": {
         const at = op.at === "current" ? this.revision : this.pick(op.at)
         if (at < this.floor()) return { error: { _tag: "TooOld", requested: at, compacted: this.floor() } }
-        if (at > this.revision) return { error: { _tag: "StoreUnavailable" } }
+        if (at > this.revision) return { error: { _tag: "FutureRevision", requested: at, current: this.revision } }
         const state = new Map<string, Entry>()
         for (const event of this.log.filter((e) => e.revision <= at)) {
           if (event.type === "DELETED") state.delete(event.entry.key)
@@ -323,6 +324,32 @@ describe("MemoryStore", () => {
       yield* store.create("/pods/b", { n: 1 })
       yield* Effect.forEach(open, Fiber.interrupt)
       expect(yield* store.watcherCount).toBe(0)
+    })
+  )
+
+  it.effect("a watcher that falls further behind than its backlog is dropped: it reads its backlog, then TooOld", () =>
+    Effect.gen(function* () {
+      const store = yield* MemoryStore.makeWith({ watchBacklog: 5 })
+      const gate = yield* Deferred.make<void>()
+      const seen: Array<Revision> = []
+      const stalled = yield* Effect.fork(
+        Effect.either(
+          Stream.runForEach(store.watch("/pods/", 0), (event) =>
+            Effect.zipRight(
+              Deferred.await(gate),
+              Effect.sync(() => seen.push(event.revision))
+            )
+          )
+        )
+      )
+      yield* awaitWatchers(store, 1)
+      for (let i = 0; i < 50; i++) yield* store.create(`/pods/${i}`, { i })
+      // No longer fed: what it holds is bounded by the backlog.
+      expect(yield* store.watcherCount).toBe(0)
+      yield* Deferred.succeed(gate, undefined)
+      expect(yield* Fiber.join(stalled)).toEqual(Either.left(expect.objectContaining({ _tag: "TooOld" })))
+      expect(seen.length).toBeLessThanOrEqual(11)
+      expect(seen).toEqual(seen.map((_, i) => i + 1))
     })
   )
 

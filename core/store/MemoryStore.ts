@@ -8,11 +8,13 @@
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import { KeyIndex } from "./KeyIndex.js"
 import {
   type Entry,
+  FutureRevision,
   KeyExists,
   KeyNotFound,
   type ListOptions,
@@ -20,7 +22,6 @@ import {
   type Revision,
   RevisionConflict,
   Store,
-  StoreUnavailable,
   TooOld,
   type Value,
   type WatchEvent
@@ -36,10 +37,19 @@ type Service = Store["Type"]
 /** How many past events are kept for watch replay and reads at past revisions, unless compacted earlier. */
 export const defaultHistoryLimit = 10_000
 
+/** How many undelivered events a watcher may hold before it is dropped with TooOld. */
+export const defaultWatchBacklog = 10_000
+
+/** Queued after a dropped watcher's last event: its stream ends there with TooOld. */
+const dropped: unique symbol = Symbol("dropped")
+
 interface Watcher {
+  readonly prefix: string
   readonly from: Revision
-  readonly queue: Queue.Queue<WatchEvent>
+  readonly queue: Queue.Queue<WatchEvent | typeof dropped>
 }
+
+const byKey = (a: Entry, b: Entry) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
 
 // A frozen object is taken as deep-frozen (the store froze it, or a copy-on-write update reused it),
 // so freezing an update only walks its new parts.
@@ -59,10 +69,16 @@ const prefixEnd = (prefix: string): string | undefined => {
 const freezeEntry = (key: string, value: Value, createRevision: Revision, modRevision: Revision): Entry =>
   Object.freeze({ key, value, createRevision, modRevision })
 
-/** A MemoryStore; `historyLimit` bounds the events kept (older ones count as compacted). */
-export const makeWith = (options: { readonly historyLimit?: number } = {}): Effect.Effect<MemoryStore> =>
+/**
+ * A MemoryStore; `historyLimit` bounds the events kept (older ones count as compacted) and
+ * `watchBacklog` the events queued for one watcher that does not keep up (Kubernetes closes such a watcher too).
+ */
+export const makeWith = (
+  options: { readonly historyLimit?: number; readonly watchBacklog?: number } = {}
+): Effect.Effect<MemoryStore> =>
   Effect.sync(() => {
     const historyLimit = Math.max(0, options.historyLimit ?? defaultHistoryLimit)
+    const watchBacklog = Math.max(1, options.watchBacklog ?? defaultWatchBacklog)
     let revision = 0
     // Every event with revision in (compacted, revision] is kept, oldest at history[head].
     let compacted = 0
@@ -92,19 +108,22 @@ export const makeWith = (options: { readonly historyLimit?: number } = {}): Effe
       if (revision - compacted > historyLimit) dropHistory(revision - compacted - historyLimit)
       for (const [prefix, group] of watchers) {
         if (!event.entry.key.startsWith(prefix)) continue
-        for (const watcher of group) if (event.revision > watcher.from) Queue.unsafeOffer(watcher.queue, event)
+        for (const watcher of group) {
+          if (event.revision <= watcher.from) continue
+          const backlog = Option.getOrElse(watcher.queue.unsafeSize(), () => 0)
+          if (backlog < watchBacklog) Queue.unsafeOffer(watcher.queue, event)
+          else if (forget(watcher)) Queue.unsafeOffer(watcher.queue, dropped)
+        }
       }
     }
 
-    const page = (matching: ReadonlyArray<Entry>, at: Revision, limit: number | undefined): ListResult => {
-      if (limit === undefined || limit <= 0 || matching.length <= limit) return { entries: matching, revision: at }
-      const entriesOnPage = matching.slice(0, limit)
-      return {
-        entries: entriesOnPage,
-        revision: at,
-        continueAfter: entriesOnPage[limit - 1].key,
-        remaining: matching.length - limit
-      }
+    /** Removes a watcher from fan-out; false if it was already removed. */
+    const forget = (watcher: Watcher): boolean => {
+      const group = watchers.get(watcher.prefix)
+      if (group === undefined || !group.delete(watcher)) return false
+      if (group.size === 0) watchers.delete(watcher.prefix)
+      watcherCount--
+      return true
     }
 
     const listCurrent = (prefix: string, options: ListOptions): ListResult => {
@@ -116,20 +135,41 @@ export const makeWith = (options: { readonly historyLimit?: number } = {}): Effe
       return { entries: matching, revision, continueAfter: keys[keys.length - 1], remaining }
     }
 
-    // Undo the events after `at`, newest first, over the current entries under the prefix.
+    // The keys changed since `at` are restored to their state then (from each one's first later event);
+    // every other key reads as it is now, so only the events after `at` and the page itself are visited.
     const listPast = (prefix: string, at: Revision, options: ListOptions): ListResult => {
-      const state = new Map<string, Entry>()
-      for (const key of index.range(prefix, false, prefixEnd(prefix), Infinity).keys) state.set(key, entries.get(key)!)
-      for (let rev = revision; rev > at; rev--) {
+      const after = options.after !== undefined && options.after >= prefix ? options.after : undefined
+      const limit = options.limit !== undefined && options.limit > 0 ? options.limit : Infinity
+      const changed = new Map<string, Entry | undefined>()
+      for (let rev = at + 1; rev <= revision; rev++) {
         const event = eventAt(rev)
-        if (!event.entry.key.startsWith(prefix)) continue
-        if (event.type === "ADDED") state.delete(event.entry.key)
-        else state.set(event.entry.key, event.previous!)
+        const key = event.entry.key
+        if (!key.startsWith(prefix) || (after !== undefined && key <= after) || changed.has(key)) continue
+        changed.set(key, event.type === "ADDED" ? undefined : event.previous)
       }
-      const after = options.after
-      const matching = Array.from(state.values()).filter((entry) => after === undefined || entry.key > after)
-      matching.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      return page(matching, at, options.limit)
+      const restored: Array<Entry> = []
+      for (const entry of changed.values()) if (entry !== undefined) restored.push(entry)
+      restored.sort(byKey)
+      // At most changed.size of the live keys read are skipped, so this many always fill the page.
+      const read = index.range(after ?? prefix, after !== undefined, prefixEnd(prefix), limit + changed.size)
+      const unchanged = read.keys.filter((key) => !changed.has(key))
+      const matching: Array<Entry> = []
+      let u = 0
+      let r = 0
+      while (matching.length < limit && (u < unchanged.length || r < restored.length)) {
+        if (r === restored.length || (u < unchanged.length && unchanged[u] < restored[r].key))
+          matching.push(entries.get(unchanged[u++])!)
+        else matching.push(restored[r++])
+      }
+      // Live keys beyond the read count only when unchanged since `at`.
+      let unchangedBeyond = read.remaining
+      if (unchangedBeyond > 0) {
+        const lastRead = read.keys[read.keys.length - 1]
+        for (const key of changed.keys()) if (key > lastRead && entries.has(key)) unchangedBeyond--
+      }
+      const remaining = unchanged.length - u + (restored.length - r) + unchangedBeyond
+      if (remaining === 0) return { entries: matching, revision: at }
+      return { entries: matching, revision: at, continueAfter: matching[matching.length - 1].key, remaining }
     }
 
     const get: Service["get"] = (key) =>
@@ -142,9 +182,7 @@ export const makeWith = (options: { readonly historyLimit?: number } = {}): Effe
       Effect.suspend((): ReturnType<Service["list"]> => {
         const at = options.revision ?? revision
         if (at < compacted) return Effect.fail(new TooOld({ requested: at, compacted }))
-        // etcd's answer to a read at a revision not yet written.
-        if (at > revision)
-          return Effect.fail(new StoreUnavailable({ message: "required revision is a future revision" }))
+        if (at > revision) return Effect.fail(new FutureRevision({ requested: at, current: revision }))
         return Effect.succeed(at === revision ? listCurrent(prefix, options) : listPast(prefix, at, options))
       })
 
@@ -190,7 +228,7 @@ export const makeWith = (options: { readonly historyLimit?: number } = {}): Effe
       })
 
     // Registration and the history snapshot happen in one synchronous step, so no write falls between them.
-    const subscribe = (prefix: string, from: Revision, queue: Queue.Queue<WatchEvent>) =>
+    const subscribe = (prefix: string, from: Revision, queue: Watcher["queue"]) =>
       Effect.suspend(() => {
         if (from < compacted) return Effect.fail(new TooOld({ requested: from, compacted }))
         const replay: Array<WatchEvent> = []
@@ -198,7 +236,7 @@ export const makeWith = (options: { readonly historyLimit?: number } = {}): Effe
           const event = eventAt(rev)
           if (event.entry.key.startsWith(prefix)) replay.push(event)
         }
-        const watcher: Watcher = { from, queue }
+        const watcher: Watcher = { prefix, from, queue }
         const group = watchers.get(prefix)
         if (group === undefined) watchers.set(prefix, new Set([watcher]))
         else group.add(watcher)
@@ -206,23 +244,25 @@ export const makeWith = (options: { readonly historyLimit?: number } = {}): Effe
         return Effect.succeed({ watcher, replay })
       })
 
-    const unsubscribe = (prefix: string, watcher: Watcher) =>
+    const unsubscribe = (watcher: Watcher) =>
       Effect.suspend(() => {
-        const group = watchers.get(prefix)!
-        group.delete(watcher)
-        if (group.size === 0) watchers.delete(prefix)
-        watcherCount--
+        forget(watcher)
         return Queue.shutdown(watcher.queue)
       })
 
     const watch: Service["watch"] = (prefix, from) =>
       Stream.unwrapScoped(
         Effect.gen(function* () {
-          const queue = yield* Queue.unbounded<WatchEvent>()
+          const queue = yield* Queue.unbounded<WatchEvent | typeof dropped>()
           const { replay } = yield* Effect.acquireRelease(subscribe(prefix, from, queue), ({ watcher }) =>
-            unsubscribe(prefix, watcher)
+            unsubscribe(watcher)
           )
-          return Stream.concat(Stream.fromChunk(Chunk.unsafeFromArray(replay)), Stream.fromQueue(queue))
+          // A dropped watcher reads what was queued, then ends: what it missed is gone from its view.
+          const live = Stream.fromQueue(queue).pipe(
+            Stream.takeWhile((item): item is WatchEvent => item !== dropped),
+            Stream.concat(Stream.suspend(() => Stream.fail(new TooOld({ requested: from, compacted }))))
+          )
+          return Stream.concat(Stream.fromChunk(Chunk.unsafeFromArray(replay)), live)
         })
       )
 

@@ -69,6 +69,11 @@ export class TooOld extends Data.TaggedError("TooOld")<{
   readonly requested: Revision
   readonly compacted: Revision
 }> {}
+/** The requested revision is not yet written (etcd: "required revision is a future revision"). */
+export class FutureRevision extends Data.TaggedError("FutureRevision")<{
+  readonly requested: Revision
+  readonly current: Revision
+}> {}
 /** The store cannot be reached or refused to answer. */
 export class StoreUnavailable extends Data.TaggedError("StoreUnavailable")<{ readonly message: string }> {}
 
@@ -77,7 +82,10 @@ export class Store extends Context.Tag("minik8s/Store")<
   {
     readonly get: (key: string) => Effect.Effect<Entry, KeyNotFound | StoreUnavailable>
     /** Every key that starts with `prefix`, in key order. */
-    readonly list: (prefix: string, options?: ListOptions) => Effect.Effect<ListResult, TooOld | StoreUnavailable>
+    readonly list: (
+      prefix: string,
+      options?: ListOptions
+    ) => Effect.Effect<ListResult, TooOld | FutureRevision | StoreUnavailable>
     readonly create: (key: string, value: Value) => Effect.Effect<Entry, KeyExists | StoreUnavailable>
     /** Compare-and-swap: writes only if the key's modRevision equals `expected`. */
     readonly update: (
@@ -92,7 +100,8 @@ export class Store extends Context.Tag("minik8s/Store")<
     ) => Effect.Effect<Entry, KeyNotFound | RevisionConflict | StoreUnavailable>
     /**
      * Every change under `prefix` with revision > `from`, in revision order, then live changes;
-     * fails with TooOld when `from` is below the compacted revision.
+     * fails with TooOld when `from` is below the compacted revision, or when the watcher falls so far
+     * behind that its backlog passes the store's bound (its client must list again).
      */
     readonly watch: (prefix: string, from: Revision) => Stream.Stream<WatchEvent, TooOld | StoreUnavailable>
     /** The current revision. */

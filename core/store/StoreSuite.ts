@@ -257,7 +257,9 @@ export const testStore = (name: string, layer: Layer.Layer<Store, unknown>): voi
           yield* store.create("/pods/a", { n: 1 })
           const r = yield* store.revision
           expect(yield* Effect.flip(store.list("/pods/", { revision: r + 1 }))).toMatchObject({
-            _tag: "StoreUnavailable"
+            _tag: "FutureRevision",
+            requested: r + 1,
+            current: r
           })
         })
       )

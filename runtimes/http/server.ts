@@ -17,6 +17,7 @@ import { BadRequest, InternalError, MethodNotAllowed, RequestEntityTooLarge, toS
 import type { ApiError } from "../../core/api/errors.js"
 import type { ApiRequest, ApiResponse, Method } from "../../core/apiserver/ApiRequest.js"
 import { ApiServer } from "../../core/apiserver/ApiServer.js"
+import { defaultMaxRequestBytes } from "../../core/apiserver/RequestBody.js"
 
 /** Where to listen, and the request body limit. */
 export interface Options {
@@ -126,7 +127,7 @@ const app = (
       try: () => new URL(request.url, "http://localhost"),
       catch: () => new BadRequest({ message: `malformed request URL: ${request.url}` })
     })
-    const body = yield* readBody(source, options.maxRequestBytes ?? 3 * 1024 * 1024)
+    const body = yield* readBody(source, options.maxRequestBytes ?? defaultMaxRequestBytes)
     const apiRequest: ApiRequest = {
       method: request.method as Method,
       path: url.pathname,
