@@ -4,32 +4,9 @@
  * under MINIK8S_E2E=1 where its absence fails the run.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as Layer from "effect/Layer"
-import * as ManagedRuntime from "effect/ManagedRuntime"
-import { execFile, execFileSync, spawn } from "node:child_process"
-import * as Fs from "node:fs"
-import * as Os from "node:os"
-import * as Path from "node:path"
-import { promisify } from "node:util"
-import * as ApiServer from "../../core/apiserver/ApiServer.js"
-import * as MemoryStore from "../../core/store/MemoryStore.js"
-import { kubeconfig } from "./kubeconfig.js"
-import * as Server from "./server.js"
+import { kubectlPresent, startSession, type KubectlSession } from "./kubectlSession.js"
 
-const run = promisify(execFile)
-
-const kubectlPresent = (() => {
-  try {
-    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" })
-    return true
-  } catch {
-    return false
-  }
-})()
-if (!kubectlPresent) {
-  if (process.env["MINIK8S_E2E"] === "1") throw new Error("MINIK8S_E2E=1 but kubectl is not on PATH")
-  console.warn("kubectl tests skipped: kubectl is not on PATH")
-}
+const present = kubectlPresent("kubectl tests")
 
 const deployment = (image: string, replicas: number) => `apiVersion: apps/v1
 kind: Deployment
@@ -53,35 +30,15 @@ spec:
             requests: {cpu: 100m, memory: 64Mi}
 `
 
-describe.skipIf(!kubectlPresent)("kubectl against minik8s", () => {
-  const runtime = ManagedRuntime.make(
-    Server.layer({ port: 0, host: "127.0.0.1" }).pipe(
-      Layer.provide(ApiServer.layer({})),
-      Layer.provide(MemoryStore.layer)
-    )
-  )
-  const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "minik8s-kubectl-"))
-  const config = Path.join(dir, "kubeconfig")
-  const kubectl = async (...args: string[]) => {
-    const { stdout } = await run("kubectl", ["--kubeconfig", config, "--cache-dir", Path.join(dir, "cache"), ...args], {
-      timeout: 30_000
-    })
-    return stdout
-  }
-  const write = (name: string, text: string) => {
-    const file = Path.join(dir, name)
-    Fs.writeFileSync(file, text)
-    return file
-  }
+describe.skipIf(!present)("kubectl against minik8s", () => {
+  let session: KubectlSession
+  const kubectl = (...args: string[]) => session.kubectl(...args)
+  const write = (name: string, text: string) => session.write(name, text)
 
   beforeAll(async () => {
-    const url = await runtime.runPromise(Server.serverUrl)
-    Fs.writeFileSync(config, kubeconfig({ server: url }))
+    session = await startSession()
   })
-  afterAll(async () => {
-    await runtime.dispose()
-    Fs.rmSync(dir, { recursive: true, force: true })
-  })
+  afterAll(() => session.close())
 
   it("creates a Deployment from a standard manifest and gets it as a table and as JSON", async () => {
     expect(await kubectl("create", "-f", write("web.yaml", deployment("nginx:1.27", 3)))).toBe(
@@ -112,15 +69,7 @@ describe.skipIf(!kubectlPresent)("kubectl against minik8s", () => {
   })
 
   it("scales, and get -w shows the change", async () => {
-    const watcher = spawn("kubectl", [
-      "--kubeconfig",
-      config,
-      "--cache-dir",
-      Path.join(dir, "cache"),
-      "get",
-      "deployments",
-      "-w"
-    ])
+    const watcher = session.spawnKubectl("get", "deployments", "-w")
     let seen = ""
     const waiters: Array<() => void> = []
     watcher.stdout.on("data", (chunk: Buffer) => {

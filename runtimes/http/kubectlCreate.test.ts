@@ -6,58 +6,19 @@
  * where its absence fails the run.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as Layer from "effect/Layer"
-import * as ManagedRuntime from "effect/ManagedRuntime"
-import { execFile, execFileSync } from "node:child_process"
-import * as Fs from "node:fs"
-import * as Os from "node:os"
-import * as Path from "node:path"
-import { promisify } from "node:util"
-import * as ApiServer from "../../core/apiserver/ApiServer.js"
-import * as MemoryStore from "../../core/store/MemoryStore.js"
-import { kubeconfig } from "./kubeconfig.js"
-import * as Server from "./server.js"
+import { kubectlPresent, startSession, type KubectlSession } from "./kubectlSession.js"
 
-const run = promisify(execFile)
+const present = kubectlPresent("kubectl create tests")
 
-const kubectlPresent = (() => {
-  try {
-    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" })
-    return true
-  } catch {
-    return false
-  }
-})()
-if (!kubectlPresent) {
-  if (process.env["MINIK8S_E2E"] === "1") throw new Error("MINIK8S_E2E=1 but kubectl is not on PATH")
-  console.warn("kubectl create tests skipped: kubectl is not on PATH")
-}
-
-describe.skipIf(!kubectlPresent)("kubectl generator commands (protobuf bodies) against minik8s", () => {
-  const runtime = ManagedRuntime.make(
-    Server.layer({ port: 0, host: "127.0.0.1" }).pipe(
-      Layer.provide(ApiServer.layer({})),
-      Layer.provide(MemoryStore.layer)
-    )
-  )
-  const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "minik8s-kubectl-create-"))
-  const config = Path.join(dir, "kubeconfig")
-  const kubectl = async (...args: string[]) => {
-    const { stdout } = await run("kubectl", ["--kubeconfig", config, "--cache-dir", Path.join(dir, "cache"), ...args], {
-      timeout: 30_000
-    })
-    return stdout
-  }
+describe.skipIf(!present)("kubectl generator commands (protobuf bodies) against minik8s", () => {
+  let session: KubectlSession
+  const kubectl = (...args: string[]) => session.kubectl(...args)
   const getJson = async (...args: string[]) => JSON.parse(await kubectl("get", ...args, "-o", "json"))
 
   beforeAll(async () => {
-    const url = await runtime.runPromise(Server.serverUrl)
-    Fs.writeFileSync(config, kubeconfig({ server: url }))
+    session = await startSession()
   })
-  afterAll(async () => {
-    await runtime.dispose()
-    Fs.rmSync(dir, { recursive: true, force: true })
-  })
+  afterAll(() => session.close())
 
   it("kubectl create namespace", async () => {
     expect(await kubectl("create", "namespace", "team")).toBe("namespace/team created\n")
