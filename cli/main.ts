@@ -97,8 +97,8 @@ const getCommand = Command.make(
   {
     ...connectionOptions,
     namespace,
-    kind: Args.text({ name: "KIND" }),
-    name: Args.text({ name: "NAME" }).pipe(Args.optional),
+    kind: Args.text({ name: "KIND" }).pipe(Args.withDescription("a kind: pods, deploy, deployments.apps, no, svc …")),
+    name: Args.text({ name: "NAME" }).pipe(Args.withDescription("one object's name"), Args.optional),
     allNamespaces: Options.boolean("all-namespaces").pipe(
       Options.withAlias("A"),
       Options.withDescription("list across all namespaces")
@@ -138,8 +138,8 @@ const deleteCmd = Command.make(
   {
     ...connectionOptions,
     namespace,
-    first: Args.text({ name: "KIND or KIND/NAME" }).pipe(Args.optional),
-    second: Args.text({ name: "NAME" }).pipe(Args.optional),
+    first: Args.text({ name: "KIND or KIND/NAME" }).pipe(Args.withDescription("what to delete"), Args.optional),
+    second: Args.text({ name: "NAME" }).pipe(Args.withDescription("the name, when KIND is given alone"), Args.optional),
     file: Options.text("filename").pipe(
       Options.withAlias("f"),
       Options.withDescription("delete the objects named in a manifest file"),
@@ -168,8 +168,10 @@ const scaleCommand = Command.make(
   {
     ...connectionOptions,
     namespace,
-    first: Args.text({ name: "KIND/NAME or KIND" }),
-    second: Args.text({ name: "NAME" }).pipe(Args.optional),
+    first: Args.text({ name: "KIND/NAME or KIND" }).pipe(
+      Args.withDescription("what to scale: deployment/web or deployment")
+    ),
+    second: Args.text({ name: "NAME" }).pipe(Args.withDescription("the name, when KIND is given alone"), Args.optional),
     replicas: Options.integer("replicas").pipe(Options.withDescription("the new number of replicas"))
   },
   (o) =>
