@@ -31,6 +31,7 @@ import { now, type RequestScope, type ServerConfig } from "./RequestScope.js"
 import { failure, json } from "./Responses.js"
 import { type Route, route, type Verb, verbOf } from "./Route.js"
 import { getScale, writeScale } from "./ScaleSubresource.js"
+import { defaultServiceClusterIPRange, parseRange } from "./ServiceIPs.js"
 import { objectKey } from "./StorageKey.js"
 import { includeObjectOf } from "./Table.js"
 import { update } from "./Update.js"
@@ -51,6 +52,8 @@ export interface ApiServerOptions {
   readonly bookmarkInterval?: Duration.DurationInput
   /** Bearer tokens and who they name; when given, every request but health and version must carry one. */
   readonly tokens?: Tokens
+  /** The range Services' cluster IPs come from (`--service-cluster-ip-range`); default 10.96.0.0/12. */
+  readonly serviceClusterIPRange?: string
 }
 
 /** Dispatches a resource request by verb and subresource. */
@@ -169,7 +172,8 @@ export const make = (options: ApiServerOptions = {}): Effect.Effect<ApiServer["T
     const config: ServerConfig = {
       maxRequestBytes: options.maxRequestBytes ?? defaultMaxRequestBytes,
       bookmarkInterval: Duration.decode(options.bookmarkInterval ?? "60 seconds"),
-      tokens: options.tokens
+      tokens: options.tokens,
+      serviceIPRange: yield* Effect.orDie(parseRange(options.serviceClusterIPRange ?? defaultServiceClusterIPRange))
     }
     yield* bootstrap(store)
     const handle = (request: ApiRequest): Effect.Effect<ApiResponse> =>

@@ -16,6 +16,7 @@ import * as RequestBody from "./RequestBody.js"
 import { decodeBody, dryRunOf, fieldValidationOf, now, type RequestScope, respondObject } from "./RequestScope.js"
 import { warningHeaders } from "./Responses.js"
 import * as ResourceVersion from "./ResourceVersion.js"
+import { withClusterIP } from "./ServiceIPs.js"
 import { objectKey } from "./StorageKey.js"
 import { interpret } from "./StoreErrors.js"
 
@@ -62,9 +63,9 @@ export const create = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError
     const generate = (placed.metadata.name ?? "") === "" && (placed.metadata.generateName ?? "") !== ""
     const named = generate ? withName(placed, yield* generateName(placed.metadata.generateName!)) : placed
     const admitted = yield* admitCreate(rt, named, { uid: yield* newUid, creationTimestamp: yield* now })
-    const stored = dryRun
-      ? yield* checkFree(scope, admitted)
-      : yield* store(scope, admitted, generate ? generateNameAttempts : 1)
+    const stored = yield* withClusterIP(scope.store, scope.config.serviceIPRange, rt, admitted, dryRun, (obj) =>
+      dryRun ? checkFree(scope, obj) : store(scope, obj, generate ? generateNameAttempts : 1)
+    )
     return yield* respondObject(scope, 201, stored, warningHeaders(warnings))
   })
 

@@ -19,6 +19,7 @@ import * as RequestBody from "./RequestBody.js"
 import { dryRunOf, rfc3339, type RequestScope, respondObject } from "./RequestScope.js"
 import { json, successStatus } from "./Responses.js"
 import * as ResourceVersion from "./ResourceVersion.js"
+import { releaseClusterIP } from "./ServiceIPs.js"
 import type { Resource } from "./Route.js"
 import { objectKey } from "./StorageKey.js"
 import { interpret, isStoreError } from "./StoreErrors.js"
@@ -259,7 +260,9 @@ export const deleteObject = (
     if (options.dryRun)
       return decision._tag === "Remove" ? { object: obj, removed: true } : { object: decision.object, removed: false }
     if (decision._tag === "Remove") {
-      return { object: ResourceVersion.stamp(yield* scope.store.delete(key, current.modRevision)), removed: true }
+      const deleted = yield* scope.store.delete(key, current.modRevision)
+      yield* releaseClusterIP(scope.store, rt, obj)
+      return { object: ResourceVersion.stamp(deleted), removed: true }
     }
     const written = yield* scope.store.update(
       key,

@@ -16,6 +16,7 @@ import type { Tokens } from "./Authentication.js"
 import { contentTypeOf, type Output } from "./Negotiation.js"
 import { json } from "./Responses.js"
 import type { Resource } from "./Route.js"
+import type { ServiceIPRange } from "./ServiceIPs.js"
 import { type IncludeObject, partialObjectMetadata, table } from "./Table.js"
 
 /** The API server's settings, defaults filled in. */
@@ -23,6 +24,7 @@ export interface ServerConfig {
   readonly maxRequestBytes: number
   readonly bookmarkInterval: Duration.Duration
   readonly tokens: Tokens | undefined
+  readonly serviceIPRange: ServiceIPRange
 }
 
 export interface RequestScope {

@@ -19,6 +19,7 @@ import * as RequestBody from "./RequestBody.js"
 import { decodeBody, dryRunOf, fieldValidationOf, type RequestScope, respondObject } from "./RequestScope.js"
 import { warningHeaders } from "./Responses.js"
 import * as ResourceVersion from "./ResourceVersion.js"
+import { keepClusterIP, releaseClusterIP } from "./ServiceIPs.js"
 import { objectKey } from "./StorageKey.js"
 import { interpret, isStoreError, modifiedMessage } from "./StoreErrors.js"
 
@@ -71,7 +72,7 @@ export const updateObject = (
       if (uid !== "" && uid !== old.metadata.uid) {
         return yield* Effect.fail(uidPreconditionFailed(rt, name, uid, old.metadata.uid))
       }
-      const next = yield* admitUpdate(rt, updateScope, proposal.object, old)
+      const next = yield* admitUpdate(rt, updateScope, keepClusterIP(rt, proposal.object, old), old)
       if (shouldDelete(next, old)) return { _tag: "Remove", object: next }
       return equals(next, current.value) ? { _tag: "Unchanged" } : { _tag: "Write", object: next }
     })
@@ -107,6 +108,7 @@ export const updateObject = (
       // Kubernetes' deleteWithoutFinalizers: a write in between decides again on the newer object (a
       // resourceVersion the client gave then conflicts there), and a delete in between is success.
       return scope.store.delete(key, e.current.modRevision).pipe(
+        Effect.tap(() => releaseClusterIP(scope.store, rt, e.object)),
         Effect.map((deleted) => ResourceVersion.withResourceVersion(e.object, deleted.modRevision)),
         Effect.catchTags({
           KeyNotFound: () => Effect.succeed(ResourceVersion.withResourceVersion(e.object, e.current.modRevision)),
