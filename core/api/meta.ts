@@ -4,14 +4,16 @@
  * the store and the wire unchanged.
  */
 import * as Schema from "effect/Schema"
+import { requiredField } from "./requiredField.js"
 
 export const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
 
+// Required in Kubernetes' OpenAPI, but a missing one is validation's 422, not the decoder's 400.
 export const OwnerReference = Schema.Struct({
-  apiVersion: Schema.String,
-  kind: Schema.String,
-  name: Schema.String,
-  uid: Schema.String,
+  apiVersion: requiredField(Schema.String),
+  kind: requiredField(Schema.String),
+  name: requiredField(Schema.String),
+  uid: requiredField(Schema.String),
   controller: Schema.optional(Schema.Boolean),
   blockOwnerDeletion: Schema.optional(Schema.Boolean)
 }).annotations({ identifier: "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference" })

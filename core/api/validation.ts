@@ -240,10 +240,11 @@ export const annotations = (
 const ownerReferences = (field: string, refs: ReadonlyArray<OwnerReference> | undefined): ReadonlyArray<FieldError> => {
   const errors: Array<FieldError> = []
   for (const ref of refs ?? []) {
-    if (ref.apiVersion === "") errors.push(invalid(`${field}.apiVersion`, ref.apiVersion, "version must not be empty"))
-    if (ref.kind === "") errors.push(invalid(`${field}.kind`, ref.kind, "kind must not be empty"))
-    if (ref.name === "") errors.push(invalid(`${field}.name`, ref.name, "name must not be empty"))
-    if (ref.uid === "") errors.push(invalid(`${field}.uid`, ref.uid, "uid must not be empty"))
+    if ((ref.apiVersion ?? "") === "")
+      errors.push(invalid(`${field}.apiVersion`, ref.apiVersion ?? "", "version must not be empty"))
+    if ((ref.kind ?? "") === "") errors.push(invalid(`${field}.kind`, ref.kind ?? "", "kind must not be empty"))
+    if ((ref.name ?? "") === "") errors.push(invalid(`${field}.name`, ref.name ?? "", "name must not be empty"))
+    if ((ref.uid ?? "") === "") errors.push(invalid(`${field}.uid`, ref.uid ?? "", "uid must not be empty"))
   }
   const controllers = (refs ?? []).filter((r) => r.controller === true)
   if (controllers.length > 1) {

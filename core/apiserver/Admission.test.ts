@@ -36,4 +36,20 @@ describe("admission", () => {
       expect((yield* send(h, "GET", `${namespaces}/team-a`)).body.spec.finalizers ?? []).toEqual([])
     })
   )
+
+  it.effect("an owner reference without a uid is a 422 naming the field, as Kubernetes' validation says", () =>
+    Effect.gen(function* () {
+      const h = yield* harness()
+      const owned = pod("owned", {
+        metadata: { name: "owned", ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "rs" }] }
+      })
+      const answer = yield* send(h, "POST", pods, { json: owned })
+      expect(answer.status).toBe(422)
+      expect(answer.body.details.causes).toContainEqual({
+        reason: "FieldValueInvalid",
+        message: 'Invalid value: "": uid must not be empty',
+        field: "metadata.ownerReferences.uid"
+      })
+    })
+  )
 })
