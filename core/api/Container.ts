@@ -150,37 +150,37 @@ export const canonicalResources = (list: ResourceList): ResourceList =>
     ])
   )
 
-const defaultProbe = (p: Probe): Probe => ({
-  ...p,
-  ...(p.httpGet === undefined
-    ? {}
-    : { httpGet: { ...p.httpGet, path: p.httpGet.path ?? "/", scheme: p.httpGet.scheme ?? "HTTP" } }),
-  timeoutSeconds: p.timeoutSeconds ?? 1,
-  periodSeconds: p.periodSeconds ?? 10,
-  successThreshold: p.successThreshold ?? 1,
-  failureThreshold: p.failureThreshold ?? 3
-})
+// Each default below copies once and then sets fields, so key order matches a spread with overrides.
+const defaultProbe = (p: Probe): Probe => {
+  const out: { -readonly [K in keyof Probe]: Probe[K] } = { ...p }
+  if (p.httpGet !== undefined) {
+    out.httpGet = { ...p.httpGet, path: p.httpGet.path ?? "/", scheme: p.httpGet.scheme ?? "HTTP" }
+  }
+  out.timeoutSeconds = p.timeoutSeconds ?? 1
+  out.periodSeconds = p.periodSeconds ?? 10
+  out.successThreshold = p.successThreshold ?? 1
+  out.failureThreshold = p.failureThreshold ?? 3
+  return out
+}
 
 /** SetDefaults_Container and the defaults of its ports and probes. */
-export const defaultContainer = (c: Container): Container => ({
-  ...c,
-  ...(c.ports === undefined ? {} : { ports: c.ports.map((p) => ({ ...p, protocol: p.protocol ?? "TCP" })) }),
-  ...(c.resources === undefined
-    ? {}
-    : {
-        resources: {
-          ...c.resources,
-          ...(c.resources.limits === undefined ? {} : { limits: canonicalResources(c.resources.limits) }),
-          ...(c.resources.requests === undefined ? {} : { requests: canonicalResources(c.resources.requests) })
-        }
-      }),
-  ...(c.livenessProbe === undefined ? {} : { livenessProbe: defaultProbe(c.livenessProbe) }),
-  ...(c.readinessProbe === undefined ? {} : { readinessProbe: defaultProbe(c.readinessProbe) }),
-  ...(c.startupProbe === undefined ? {} : { startupProbe: defaultProbe(c.startupProbe) }),
-  terminationMessagePath: c.terminationMessagePath ?? "/dev/termination-log",
-  terminationMessagePolicy: c.terminationMessagePolicy ?? "File",
-  imagePullPolicy: c.imagePullPolicy ?? defaultPullPolicy(c.image)
-})
+export const defaultContainer = (c: Container): Container => {
+  const out: { -readonly [K in keyof Container]: Container[K] } = { ...c }
+  if (c.ports !== undefined) out.ports = c.ports.map((p) => ({ ...p, protocol: p.protocol ?? "TCP" }))
+  if (c.resources !== undefined) {
+    const resources: { -readonly [K in keyof ResourceRequirements]: ResourceRequirements[K] } = { ...c.resources }
+    if (c.resources.limits !== undefined) resources.limits = canonicalResources(c.resources.limits)
+    if (c.resources.requests !== undefined) resources.requests = canonicalResources(c.resources.requests)
+    out.resources = resources
+  }
+  if (c.livenessProbe !== undefined) out.livenessProbe = defaultProbe(c.livenessProbe)
+  if (c.readinessProbe !== undefined) out.readinessProbe = defaultProbe(c.readinessProbe)
+  if (c.startupProbe !== undefined) out.startupProbe = defaultProbe(c.startupProbe)
+  out.terminationMessagePath = c.terminationMessagePath ?? "/dev/termination-log"
+  out.terminationMessagePolicy = c.terminationMessagePolicy ?? "File"
+  out.imagePullPolicy = c.imagePullPolicy ?? defaultPullPolicy(c.image)
+  return out
+}
 
 const validateResources = (at: string, r: ResourceRequirements | undefined): ReadonlyArray<FieldError> => {
   const errors: Array<FieldError> = []

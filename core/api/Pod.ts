@@ -156,18 +156,17 @@ const defaultTolerations = (tolerations: ReadonlyArray<Toleration> | undefined):
 
 /** Kubernetes' defaults for a Pod, plus the admission defaults every pod gets on create. */
 export const defaults = (pod: Pod): Pod => {
-  const base = defaultPodSpec(pod.spec ?? {})
-  const spec: PodSpec = {
-    ...base,
-    ...(base.containers === undefined ? {} : { containers: base.containers.map(requestsFromLimits) }),
-    ...(base.initContainers === undefined ? {} : { initContainers: base.initContainers.map(requestsFromLimits) }),
-    enableServiceLinks: base.enableServiceLinks ?? true,
-    serviceAccountName: base.serviceAccountName ?? base.serviceAccount ?? "default",
-    serviceAccount: base.serviceAccount ?? base.serviceAccountName ?? "default",
-    tolerations: defaultTolerations(base.tolerations),
-    priority: base.priority ?? 0,
-    preemptionPolicy: base.preemptionPolicy ?? "PreemptLowerPriority"
-  }
+  // defaultPodSpec's result is a fresh copy, so it takes the pod-only fields in place.
+  const spec: { -readonly [K in keyof PodSpec]: PodSpec[K] } = defaultPodSpec(pod.spec ?? {})
+  if (spec.containers !== undefined) spec.containers = spec.containers.map(requestsFromLimits)
+  if (spec.initContainers !== undefined) spec.initContainers = spec.initContainers.map(requestsFromLimits)
+  spec.enableServiceLinks = spec.enableServiceLinks ?? true
+  const serviceAccount = spec.serviceAccount
+  spec.serviceAccountName = spec.serviceAccountName ?? serviceAccount ?? "default"
+  spec.serviceAccount = serviceAccount ?? spec.serviceAccountName
+  spec.tolerations = defaultTolerations(spec.tolerations)
+  spec.priority = spec.priority ?? 0
+  spec.preemptionPolicy = spec.preemptionPolicy ?? "PreemptLowerPriority"
   return { ...pod, spec }
 }
 

@@ -82,16 +82,18 @@ export const PodTemplateSpec = Schema.Struct({
 export type PodTemplateSpec = typeof PodTemplateSpec.Type
 
 /** SetDefaults_PodSpec and its containers: what a pod template gets too. */
-export const defaultPodSpec = (spec: PodSpec): PodSpec => ({
-  ...spec,
-  ...(spec.containers === undefined ? {} : { containers: spec.containers.map(defaultContainer) }),
-  ...(spec.initContainers === undefined ? {} : { initContainers: spec.initContainers.map(defaultContainer) }),
-  restartPolicy: spec.restartPolicy ?? "Always",
-  terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,
-  dnsPolicy: spec.dnsPolicy ?? "ClusterFirst",
-  securityContext: spec.securityContext ?? {},
-  schedulerName: spec.schedulerName ?? "default-scheduler"
-})
+export const defaultPodSpec = (spec: PodSpec): PodSpec => {
+  // One copy, then fields set: the key order of a spread with overrides.
+  const out: { -readonly [K in keyof PodSpec]: PodSpec[K] } = { ...spec }
+  if (spec.containers !== undefined) out.containers = spec.containers.map(defaultContainer)
+  if (spec.initContainers !== undefined) out.initContainers = spec.initContainers.map(defaultContainer)
+  out.restartPolicy = spec.restartPolicy ?? "Always"
+  out.terminationGracePeriodSeconds = spec.terminationGracePeriodSeconds ?? 30
+  out.dnsPolicy = spec.dnsPolicy ?? "ClusterFirst"
+  out.securityContext = spec.securityContext ?? {}
+  out.schedulerName = spec.schedulerName ?? "default-scheduler"
+  return out
+}
 
 /** A template's pod spec defaulted as a workload's `spec.template` is (an absent one is Go's zero PodSpec). */
 export const defaultPodTemplate = (t: PodTemplateSpec | undefined): PodTemplateSpec => ({

@@ -43,8 +43,22 @@ const make = (nanos: bigint, format: QuantityFormat): Quantity => ({ [TypeId]: T
 
 const syntax = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
 
+// Manifests repeat the same few quantities ("100m", "128Mi"), and admission reads each several times.
+const parsed = new Map<string, Either.Either<Quantity, string>>()
+const cacheSize = 1024
+
 /** Parses "500m", "1.5Gi", "1e3", "-2", ".5", or a JSON number; the error names the bad value. */
 export const parse = (input: string | number): Either.Either<Quantity, string> => {
+  if (typeof input !== "string") return parseUncached(input)
+  const cached = parsed.get(input)
+  if (cached !== undefined) return cached
+  const result = parseUncached(input)
+  if (parsed.size >= cacheSize) parsed.clear()
+  parsed.set(input, result)
+  return result
+}
+
+const parseUncached = (input: string | number): Either.Either<Quantity, string> => {
   if (typeof input === "number" && !Number.isFinite(input)) return Either.left(`invalid quantity ${input}: ${syntax}`)
   const s = String(input).trim()
   const bad = (why: string) => Either.left(`invalid quantity "${s}": ${why}`)
@@ -88,8 +102,20 @@ export const unsafeParse = (input: string | number): Quantity =>
     throw new Error(message)
   })
 
+// Parsed quantities are shared (see `parse`), so each is formatted once.
+const formatted = new WeakMap<Quantity, string>()
+
 /** The canonical form Kubernetes prints: "500m", "2", "128Mi", "1536", "1e3". */
 export const format = (q: Quantity): string => {
+  let s = formatted.get(q)
+  if (s === undefined) {
+    s = formatUncached(q)
+    formatted.set(q, s)
+  }
+  return s
+}
+
+const formatUncached = (q: Quantity): string => {
   const abs = q.nanos < 0n ? -q.nanos : q.nanos
   if (q.format === "BinarySI" && abs >= 1024n * NANO && abs % NANO === 0n) {
     let units = q.nanos / NANO

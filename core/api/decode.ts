@@ -126,6 +126,16 @@ const walk = (issue: ParseResult.ParseIssue, path: Path, out: Problems): void =>
   }
 }
 
+const hasNulls = (u: unknown): boolean => {
+  if (u === null || typeof u !== "object") return false
+  if (Array.isArray(u)) return u.some(hasNulls)
+  for (const key in u) {
+    const v = (u as Record<string, unknown>)[key]
+    if (v === null || hasNulls(v)) return true
+  }
+  return false
+}
+
 // Go's JSON decoder treats `null` as "not given"; so do we, everywhere but in arrays.
 const dropNulls = (u: unknown): unknown => {
   if (Array.isArray(u)) return u.map(dropNulls)
@@ -135,6 +145,24 @@ const dropNulls = (u: unknown): unknown => {
       .filter(([, v]) => v !== null)
       .map(([k, v]) => [k, dropNulls(v)])
   )
+}
+
+interface Decoders<A> {
+  readonly strict: (u: unknown) => Either.Either<A, ParseResult.ParseError>
+  readonly lenient: (u: unknown) => Either.Either<A, ParseResult.ParseError>
+}
+
+// Building a decoder walks the schema; build each kind's two once.
+const compiled = new WeakMap<Schema.Schema.Any, Decoders<unknown>>()
+const decoders = <A>(schema: Schema.Schema<A, A>): Decoders<A> => {
+  const found = compiled.get(schema) as Decoders<A> | undefined
+  if (found !== undefined) return found
+  const made: Decoders<A> = {
+    strict: Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "error" }),
+    lenient: Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "ignore" })
+  }
+  compiled.set(schema, made)
+  return made
 }
 
 /**
@@ -154,7 +182,8 @@ export const decode = <A extends KubeObject>(
       new BadRequest({ message: `${prefix}: json: cannot unmarshal ${jsonType(json)} into an object` })
     )
   }
-  const body = dropNulls(json) as Record<string, unknown>
+  // Most bodies have no nulls: look before copying.
+  const body = (hasNulls(json) ? dropNulls(json) : json) as Record<string, unknown>
   if (body.apiVersion !== undefined && body.apiVersion !== expectedVersion) {
     return Either.left(
       new BadRequest({
@@ -170,7 +199,7 @@ export const decode = <A extends KubeObject>(
     )
   }
   const input = { ...body, apiVersion: expectedVersion, kind: rt.kind, metadata: body.metadata ?? {} }
-  const strict = Schema.decodeUnknownEither(rt.schema, { errors: "all", onExcessProperty: "error" })(input)
+  const strict = decoders(rt.schema).strict(input)
   if (Either.isRight(strict)) return Either.right({ object: strict.right, warnings: [] })
   const problems: Problems = { unknown: [], errors: [] }
   walk(strict.left.issue, [], problems)
@@ -185,10 +214,7 @@ export const decode = <A extends KubeObject>(
     )
   }
   return Either.map(
-    Either.mapLeft(
-      Schema.decodeUnknownEither(rt.schema, { errors: "all", onExcessProperty: "ignore" })(input),
-      (e) => new BadRequest({ message: `${prefix}: ${e.message}` })
-    ),
+    Either.mapLeft(decoders(rt.schema).lenient(input), (e) => new BadRequest({ message: `${prefix}: ${e.message}` })),
     (object) => ({ object, warnings: mode === "Warn" ? problems.unknown.map((f) => `unknown field "${f}"`) : [] })
   )
 }
