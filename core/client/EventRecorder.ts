@@ -1,0 +1,148 @@
+/**
+ * The event recorder (client-go's `record.EventRecorder` with its correlator): components report
+ * what happened to an object as core/v1 Events; a repeat within ten minutes bumps the existing
+ * Event's count and lastTimestamp instead of creating another. Writes happen on a fiber of the
+ * recorder's own, so reporting never waits on the API server and never fails.
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
+import type * as Scope from "effect/Scope"
+import type { Event } from "../api/Event.js"
+import { Events } from "../api/Event.js"
+import type { KubeObject } from "../api/meta.js"
+import { rfc3339 } from "../apiserver/RequestScope.js"
+import { Client } from "./Client.js"
+
+export interface EventRecorder {
+  /** Queues an Event about `obj`; returns at once (an event is dropped, and logged, when 1000 are pending). */
+  readonly event: (obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string) => Effect.Effect<void>
+}
+
+/** client-go's `maxQueuedEvents`. */
+const maxPending = 1000
+/** How many recent events are remembered for aggregation (client-go's LRU size). */
+const maxRecent = 4096
+/** A repeat older than this starts a new Event (client-go's aggregation interval). */
+const aggregationWindowMillis = 10 * 60 * 1000
+
+interface Pending {
+  readonly obj: KubeObject
+  readonly type: "Normal" | "Warning"
+  readonly reason: string
+  readonly message: string
+  readonly at: number
+}
+
+/** A written Event, as the recorder remembers it. */
+interface Recent {
+  readonly name: string
+  readonly namespace: string
+  readonly count: number
+  readonly lastAt: number
+}
+
+const identify = (obj: KubeObject): string =>
+  obj.metadata.uid ?? `${obj.kind}/${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}`
+
+/**
+ * A recorder reporting as `component` (and `host`, the node or instance): its writer fiber runs
+ * in the current scope, so pending events are dropped when the scope closes.
+ */
+export const make = (component: string, host?: string): Effect.Effect<EventRecorder, never, Client | Scope.Scope> =>
+  Effect.gen(function* () {
+    const client = yield* Client
+    const pending = yield* Queue.dropping<Pending>(maxPending)
+    // Map order is insertion order: re-inserting on use keeps the least recently used first.
+    const recent = new Map<string, Recent>()
+
+    const remember = (key: string, entry: Recent) => {
+      recent.delete(key)
+      recent.set(key, entry)
+      if (recent.size > maxRecent) recent.delete(recent.keys().next().value as string)
+    }
+
+    const involvedObject = (obj: KubeObject): Event["involvedObject"] => ({
+      kind: obj.kind,
+      apiVersion: obj.apiVersion,
+      ...(obj.metadata.name === undefined ? {} : { name: obj.metadata.name }),
+      ...(obj.metadata.namespace === undefined ? {} : { namespace: obj.metadata.namespace }),
+      ...(obj.metadata.uid === undefined ? {} : { uid: obj.metadata.uid }),
+      ...(obj.metadata.resourceVersion === undefined ? {} : { resourceVersion: obj.metadata.resourceVersion })
+    })
+
+    // client-go names events `<object>.<unix nanos in hex>`; the random sub-millisecond part keeps
+    // names apart when several recorders report at the same virtual instant.
+    const eventName = (obj: KubeObject) =>
+      Effect.zipWith(
+        Clock.currentTimeNanos,
+        Random.nextIntBetween(0, 1_000_000),
+        (nanos, jitter) => `${obj.metadata.name ?? ""}.${(nanos + BigInt(jitter)).toString(16)}`
+      )
+
+    const create = (p: Pending) =>
+      Effect.gen(function* () {
+        const time = rfc3339(p.at)
+        const namespace = p.obj.metadata.namespace || "default"
+        const event = (name: string): Event => ({
+          apiVersion: "v1",
+          kind: "Event",
+          metadata: { name, namespace },
+          involvedObject: involvedObject(p.obj),
+          reason: p.reason,
+          message: p.message,
+          type: p.type,
+          source: host === undefined ? { component } : { component, host },
+          firstTimestamp: time,
+          lastTimestamp: time,
+          count: 1,
+          reportingComponent: component,
+          reportingInstance: host ?? ""
+        })
+        const created = yield* Effect.flatMap(eventName(p.obj), (name) => client.create(Events, event(name))).pipe(
+          Effect.retry({ times: 1, while: (error) => error._tag === "AlreadyExists" })
+        )
+        return { name: created.metadata.name ?? "", namespace, count: 1, lastAt: p.at }
+      })
+
+    /** Bumps the count of an Event written before; None when it is gone. */
+    const bump = (seen: Recent, p: Pending) =>
+      client
+        .patch(
+          Events,
+          seen.name,
+          { count: seen.count + 1, lastTimestamp: rfc3339(p.at) },
+          { type: "merge", namespace: seen.namespace }
+        )
+        .pipe(
+          Effect.as(Option.some({ ...seen, count: seen.count + 1, lastAt: p.at })),
+          Effect.catchTag("NotFound", () => Effect.succeedNone)
+        )
+
+    const write = (p: Pending) =>
+      Effect.gen(function* () {
+        const key = `${identify(p.obj)}\u0000${p.type}\u0000${p.reason}\u0000${p.message}`
+        const seen = recent.get(key)
+        const bumped =
+          seen !== undefined && p.at - seen.lastAt <= aggregationWindowMillis ? yield* bump(seen, p) : Option.none()
+        remember(key, Option.isSome(bumped) ? bumped.value : yield* create(p))
+      }).pipe(
+        Effect.catchAllCause((cause) =>
+          Effect.logWarning(`could not write event ${p.reason} for ${p.obj.kind} ${p.obj.metadata.name}`, cause)
+        )
+      )
+
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(pending), write)))
+
+    const recorder: EventRecorder = {
+      event: (obj, type, reason, message) =>
+        Effect.gen(function* () {
+          const at = yield* Clock.currentTimeMillis
+          const queued = yield* Queue.offer(pending, { obj, type, reason, message, at })
+          if (!queued) yield* Effect.logWarning(`dropped event ${reason} for ${obj.kind} ${obj.metadata.name}`)
+        })
+    }
+    return recorder
+  }).pipe(Effect.annotateLogs({ component: "event-recorder", reporter: component }))
