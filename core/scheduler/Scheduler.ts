@@ -1,0 +1,322 @@
+/**
+ * The scheduler (kube-scheduler's `scheduleOne` loop): takes one pending pod at a time from the
+ * scheduling queue, runs its profile's framework over the cache's snapshot, assumes the pod on
+ * the chosen node and binds it through the `binding` subresource in a forked binding cycle. A pod
+ * that fits nowhere gets `PodScheduled=False` with the per-node reasons and a FailedScheduling
+ * event, and waits in the queue for a cluster change that may help.
+ */
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
+import type * as Scope from "effect/Scope"
+import { Nodes } from "../api/Node.js"
+import { type Pod, Pods } from "../api/Pod.js"
+import { rfc3339 } from "../apiserver/RequestScope.js"
+import { Client } from "../client/Client.js"
+import * as EventRecorder from "../client/EventRecorder.js"
+import * as LeaderElection from "../client/LeaderElection.js"
+import { SharedInformers } from "../informer/SharedInformers.js"
+import { Cache, isTerminal } from "./Cache.js"
+import * as Framework from "./framework/Framework.js"
+import { CycleState, type ClusterEvent, type Handle } from "./framework/Plugin.js"
+import * as Status from "./framework/Plugin.js"
+import * as Profiles from "./Profile.js"
+import type { Profile } from "./Profile.js"
+import { defaultRegistry, type Registry } from "./registry.js"
+import { podKey, type QueuedPodInfo, SchedulingQueue } from "./SchedulingQueue.js"
+
+/** A profile name that is not shipped, a plugin that is not registered, or bad plugin arguments. */
+export class InvalidSchedulerConfig extends Data.TaggedError("InvalidSchedulerConfig")<{ readonly message: string }> {}
+
+export interface SchedulerOptions {
+  /** The profile for pods with `schedulerName: default-scheduler` (and its own name); default `default`. */
+  readonly profile?: string | Profile
+  /** More profiles, each serving the pods that name its `schedulerName`. */
+  readonly profiles?: ReadonlyArray<string | Profile>
+  /** Plugins added to (or replacing) the shipped ones, by name. */
+  readonly registry?: Registry
+  /** Overrides every profile's percentageOfNodesToScore (100 = score every feasible node). */
+  readonly percentageOfNodesToScore?: number
+  readonly podInitialBackoff?: Duration.DurationInput
+  readonly podMaxBackoff?: Duration.DurationInput
+  /** Reported as the event source's host and the binder's identity. */
+  readonly identity?: string
+}
+
+/** What a running scheduler reports (for tests, metrics and the benchmarks). */
+export interface SchedulerStats {
+  /** Pods bound by this scheduler. */
+  readonly scheduled: number
+  /** Cycles that found no node. */
+  readonly unschedulableAttempts: number
+  /** Bindings the API refused or that failed. */
+  readonly bindFailures: number
+  readonly pending: { readonly active: number; readonly backoff: number; readonly unschedulable: number }
+}
+
+export interface Scheduler {
+  readonly stats: () => SchedulerStats
+}
+
+/** Small, fast, seedable: the per-cycle random numbers plugins read through `CycleState.random`. */
+const mulberry32 = (seed: number) => {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const resolveProfile = (p: string | Profile): Effect.Effect<Profile, InvalidSchedulerConfig> => {
+  if (typeof p !== "string") return Effect.succeed(p)
+  const found = Profiles.byName(p)
+  return found === undefined
+    ? Effect.fail(
+        new InvalidSchedulerConfig({
+          message: `unknown scheduler profile "${p}" (known: ${Object.keys(Profiles.profiles).join(", ")})`
+        })
+      )
+    : Effect.succeed(found)
+}
+
+const labelsChanged = (old: Pod, pod: Pod) =>
+  JSON.stringify(old.metadata.labels) !== JSON.stringify(pod.metadata.labels)
+
+/** Starts the scheduler in the current scope; it runs until the scope closes. */
+export const make = (
+  options: SchedulerOptions = {}
+): Effect.Effect<Scheduler, InvalidSchedulerConfig, Client | SharedInformers | Scope.Scope> =>
+  Effect.gen(function* () {
+    const client = yield* Client
+    const informers = yield* SharedInformers
+    const scope = yield* Effect.scope
+    const identity = options.identity ?? "default-scheduler"
+    const recorder = yield* EventRecorder.make("default-scheduler", identity)
+    const registry: Registry = { ...defaultRegistry, ...options.registry }
+    const handle: Handle = {
+      bind: (pod, nodeName) =>
+        client.bind(pod.metadata.name ?? "", pod.metadata.namespace ?? "default", nodeName).pipe(
+          Effect.as(Status.success),
+          Effect.catchAll((e) => Effect.succeed(Status.error(e.message)))
+        )
+    }
+
+    // One framework per schedulerName; the main profile also serves default-scheduler pods.
+    const frameworks = new Map<string, Framework.Framework>()
+    const addProfile = (p: string | Profile, main: boolean) =>
+      Effect.gen(function* () {
+        const resolved = yield* resolveProfile(p)
+        const profile =
+          options.percentageOfNodesToScore === undefined
+            ? resolved
+            : { ...resolved, percentageOfNodesToScore: options.percentageOfNodesToScore }
+        const framework = Framework.make(profile, registry, handle)
+        if (framework._tag === "Left") return yield* new InvalidSchedulerConfig({ message: framework.left })
+        frameworks.set(profile.schedulerName, framework.right)
+        if (main) frameworks.set("default-scheduler", framework.right)
+      })
+    yield* addProfile(options.profile ?? "default", true)
+    for (const p of options.profiles ?? []) yield* addProfile(p, false)
+    const frameworkFor = (pod: Pod) => frameworks.get(pod.spec?.schedulerName ?? "default-scheduler")
+    const anyFramework = frameworks.get("default-scheduler")!
+
+    const queue = new SchedulingQueue({
+      podInitialBackoffMillis: Duration.toMillis(options.podInitialBackoff ?? "1 second"),
+      podMaxBackoffMillis: Duration.toMillis(options.podMaxBackoff ?? "10 seconds")
+    })
+    const cache = new Cache()
+    const counters = { scheduled: 0, unschedulableAttempts: 0, bindFailures: 0 }
+    const mayHelp = (plugins: ReadonlySet<string>, event: ClusterEvent) => anyFramework.mayHelp(plugins, event)
+    const moveAll = (event: ClusterEvent) =>
+      Effect.map(Clock.currentTimeMillis, (now) => queue.moveAllToActiveOrBackoff(event, mayHelp, now))
+
+    const responsible = (pod: Pod) =>
+      (pod.spec?.nodeName ?? "") === "" &&
+      !isTerminal(pod) &&
+      pod.metadata.deletionTimestamp === undefined &&
+      (pod.spec?.schedulingGates?.length ?? 0) === 0 &&
+      frameworkFor(pod) !== undefined
+    const bound = (pod: Pod) => (pod.spec?.nodeName ?? "") !== ""
+
+    const nodeInformer = yield* informers.informer(Nodes)
+    const podInformer = yield* informers.informer(Pods)
+    yield* nodeInformer.addHandler({
+      onAdd: (node) =>
+        Effect.zipRight(
+          Effect.sync(() => cache.addNode(node)),
+          moveAll({ resource: "Node", action: "Add" })
+        ),
+      onUpdate: (_old, node) =>
+        Effect.zipRight(
+          Effect.sync(() => cache.updateNode(node)),
+          moveAll({ resource: "Node", action: "Update" })
+        ),
+      onDelete: (node) => Effect.sync(() => cache.removeNode(node))
+    })
+    yield* podInformer.addHandler({
+      onAdd: (pod) =>
+        bound(pod)
+          ? Effect.zipRight(
+              Effect.sync(() => cache.addPod(pod)),
+              moveAll({ resource: "Pod", action: "Add" })
+            )
+          : responsible(pod)
+            ? Effect.map(Clock.currentTimeMillis, (now) => queue.add(pod, now))
+            : Effect.void,
+      onUpdate: (old, pod) => {
+        if (bound(pod)) {
+          if (!bound(old)) queue.delete(pod)
+          cache.updatePod(pod)
+          if (isTerminal(pod) && !isTerminal(old)) return moveAll({ resource: "Pod", action: "Delete" })
+          return labelsChanged(old, pod) ? moveAll({ resource: "Pod", action: "Update" }) : Effect.void
+        }
+        if (!responsible(pod)) return Effect.sync(() => queue.delete(pod))
+        return Effect.map(Clock.currentTimeMillis, (now) => queue.update(old, pod, now))
+      },
+      onDelete: (pod) =>
+        bound(pod)
+          ? Effect.zipRight(
+              Effect.sync(() => cache.removePod(pod)),
+              moveAll({ resource: "Pod", action: "Delete" })
+            )
+          : Effect.sync(() => queue.delete(pod))
+    })
+
+    const markUnschedulable = (pod: Pod, message: string) =>
+      Effect.gen(function* () {
+        const current = podInformer.get(podKey(pod)) ?? pod
+        const condition = current.status?.conditions?.find((c) => c.type === "PodScheduled")
+        if (condition?.status === "False" && condition.reason === "Unschedulable" && condition.message === message)
+          return
+        const now = rfc3339(yield* Clock.currentTimeMillis)
+        const patch = {
+          status: {
+            conditions: [
+              {
+                type: "PodScheduled",
+                status: "False",
+                reason: "Unschedulable",
+                message,
+                lastProbeTime: null,
+                lastTransitionTime: condition?.status === "False" ? (condition.lastTransitionTime ?? now) : now
+              }
+            ]
+          }
+        }
+        yield* client
+          .patch(Pods, pod.metadata.name ?? "", patch, {
+            type: "strategic",
+            namespace: pod.metadata.namespace ?? "default",
+            subresource: "status"
+          })
+          .pipe(Effect.catchAll((e) => Effect.logDebug(`cannot mark ${podKey(pod)} unschedulable: ${e.message}`)))
+      })
+
+    const failed = (info: QueuedPodInfo, cycle: number, plugins: ReadonlySet<string>) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        info.unschedulablePlugins = plugins
+        queue.addUnschedulable(info, cycle, now)
+      })
+
+    /** The binding cycle: runs concurrently with the next scheduling cycles, as in Kubernetes. */
+    const bindingCycle = (
+      framework: Framework.Framework,
+      state: CycleState,
+      info: QueuedPodInfo,
+      nodeName: string,
+      cycle: number
+    ) =>
+      Effect.gen(function* () {
+        const status = yield* framework.bind(state, info.pod, nodeName)
+        if (Status.isSuccess(status)) {
+          counters.scheduled++
+          queue.done(info.key)
+          yield* recorder.event(info.pod, "Normal", "Scheduled", `Successfully assigned ${info.key} to ${nodeName}`)
+          return
+        }
+        counters.bindFailures++
+        cache.forgetPod(info.pod)
+        yield* framework.unreserve(state, info.pod, nodeName)
+        yield* Effect.logDebug(`binding ${info.key} to ${nodeName} failed: ${status.reasons.join("; ")}`)
+        yield* failed(info, cycle, new Set())
+      })
+
+    const scheduleOne = (info: QueuedPodInfo) =>
+      Effect.gen(function* () {
+        const pod = podInformer.get(info.key)
+        if (pod === undefined || !responsible(pod)) {
+          queue.done(info.key)
+          return
+        }
+        info.pod = pod
+        const framework = frameworkFor(pod)!
+        const cycle = queue.schedulingCycle
+        const state = new CycleState(mulberry32(yield* Random.nextIntBetween(0, 0x7fffffff)))
+        const result = framework.schedule(state, pod, cache.snapshot())
+        if (result._tag === "Error") {
+          yield* Effect.logWarning(`scheduling ${info.key}: ${result.message}`)
+          return yield* failed(info, cycle, new Set())
+        }
+        if (result._tag === "Unschedulable") {
+          counters.unschedulableAttempts++
+          const post = yield* framework.postFilter(state, pod, result.diagnosis)
+          const message = [result.diagnosis.message, ...post.status.reasons].join(" ")
+          yield* recorder.event(pod, "Warning", "FailedScheduling", message)
+          yield* markUnschedulable(pod, message)
+          return yield* failed(info, cycle, result.diagnosis.unschedulablePlugins)
+        }
+        cache.assumePod(pod, result.nodeName)
+        const reserved = yield* framework.reserve(state, pod, result.nodeName)
+        if (!Status.isSuccess(reserved)) {
+          cache.forgetPod(pod)
+          return yield* failed(info, cycle, new Set())
+        }
+        yield* Effect.forkIn(bindingCycle(framework, state, info, result.nodeName, cycle), scope)
+      })
+
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(queue.pop, scheduleOne)))
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.zipRight(
+          Effect.sleep("1 second"),
+          Effect.map(Clock.currentTimeMillis, (now) => queue.flushBackoffCompleted(now))
+        )
+      )
+    )
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.zipRight(
+          Effect.sleep("30 seconds"),
+          Effect.map(Clock.currentTimeMillis, (now) => queue.flushUnschedulableLeftover(now))
+        )
+      )
+    )
+    yield* Effect.addFinalizer(() => Effect.sync(() => queue.close()))
+    return { stats: () => ({ ...counters, pending: queue.pending() }) }
+  })
+
+export interface RunOptions extends SchedulerOptions {
+  /** Leader election timing; `false` schedules without a Lease (one instance only). */
+  readonly leaderElection?: false | Partial<Omit<LeaderElection.LeaderElectionOptions, "identity">>
+}
+
+/**
+ * Runs a scheduler until interrupted: campaigns for the `kube-scheduler` Lease and schedules only
+ * while it leads, so two instances never place pods at once. A bad profile fails at once.
+ */
+export const run = (options: RunOptions = {}): Effect.Effect<never, InvalidSchedulerConfig, Client | SharedInformers> =>
+  Effect.gen(function* () {
+    // Check the configuration before campaigning, so a typo fails fast rather than after winning.
+    for (const p of [options.profile ?? "default", ...(options.profiles ?? [])]) yield* resolveProfile(p)
+    const leading = Effect.zipRight(Effect.orDie(make(options)), Effect.never)
+    if (options.leaderElection === false) return yield* Effect.scoped(leading)
+    return yield* LeaderElection.run(
+      { lockName: "kube-scheduler", identity: options.identity ?? "default-scheduler", ...options.leaderElection },
+      leading
+    )
+  })
