@@ -1,0 +1,312 @@
+/**
+ * The kubelet: the node agent over the ContainerRuntime. It registers and heartbeats its Node
+ * (NodeStatus), watches the pods bound to it, admits each (resources must fit), and keeps one
+ * worker per pod that brings the runtime to the pod's spec and reports the pod's status: init
+ * containers in order, restarts per restartPolicy with CrashLoopBackOff, probes, image pulls,
+ * graceful deletion (containers stopped within the grace period, then the pod deleted for good).
+ * Syncs are triggered by pod events, runtime events, a relist of the runtime, probe verdicts,
+ * backoff expiry and a periodic resync. At start it re-adopts what the runtime already runs and
+ * removes what belongs to no pod here; closing its scope stops the kubelet, not the containers.
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { Pod } from "../api/Pod.js"
+import { Pods } from "../api/Pod.js"
+import { rfc3339 } from "../apiserver/RequestScope.js"
+import { Client } from "../client/Client.js"
+import * as EventRecorder from "../client/EventRecorder.js"
+import * as Informer from "../informer/Informer.js"
+import { ContainerRuntime } from "../runtime/ContainerRuntime.js"
+import * as Backoff from "./Backoff.js"
+import { periods } from "./KubeletOptions.js"
+import * as NodeStatus from "./NodeStatus.js"
+import * as PodActions from "./PodActions.js"
+import * as PodAdmission from "./PodAdmission.js"
+import type { StartFailure } from "./PodStatus.js"
+import * as PodStatus from "./PodStatus.js"
+import * as PodWorkers from "./PodWorkers.js"
+import * as Prober from "./Prober.js"
+import * as RuntimePod from "./RuntimePod.js"
+import * as StatusWriter from "./StatusWriter.js"
+import * as SyncPod from "./SyncPod.js"
+
+/** What the kubelet is started with: its KubeletOptions plus the node-status knobs. */
+export type KubeletOptions = NodeStatus.NodeStatusOptions
+
+/** What the kubelet knows of one pod it was given. */
+interface PodRecord {
+  /** The latest state seen (the last one, once deleted). */
+  pod: Pod
+  /** Gone from the API server (or no longer bound here). */
+  deleted: boolean
+  readonly admission: PodAdmission.AdmitResult
+  /** When the kubelet first synced the pod, RFC 3339. */
+  startTime: string | undefined
+  /** Why containers could not start on the last try, by name (the reason cache). */
+  readonly failures: Map<string, StartFailure>
+}
+
+const isTerminalPhase = (phase: string | undefined) => phase === "Succeeded" || phase === "Failed"
+
+/** Creation order (oldest first), as the kubelet admits pods. */
+const byCreation = (a: Pod, b: Pod) => {
+  const [x, y] = [a.metadata.creationTimestamp ?? "", b.metadata.creationTimestamp ?? ""]
+  const [m, n] = [a.metadata.name ?? "", b.metadata.name ?? ""]
+  return x < y ? -1 : x > y ? 1 : m < n ? -1 : m > n ? 1 : 0
+}
+
+/** The engine name in container ids: `docker` for "docker://27.5.1". */
+const runtimeTypeOf = (version: string) => {
+  const at = version.indexOf("://")
+  return at < 0 ? version : version.slice(0, at)
+}
+
+/**
+ * Starts a kubelet in the current scope: node registration and heartbeats, the pod informer,
+ * the pod workers and the runtime watchers. Returns at once.
+ */
+export const make = (options: KubeletOptions): Effect.Effect<void, never, Client | ContainerRuntime | Scope.Scope> =>
+  Effect.gen(function* () {
+    const runtime = yield* ContainerRuntime
+    const client = yield* Client
+    const nodeName = options.nodeName
+    const { syncFrequency, runtimeRelistPeriod, maxContainerRestartBackoff } = periods(options)
+    const hostIP = options.nodeIP ?? NodeStatus.defaultNodeIP(nodeName)
+
+    yield* NodeStatus.run(options)
+    const recorder = yield* EventRecorder.make("kubelet", nodeName)
+    const statusWriter = yield* StatusWriter.make
+    const informer = yield* Informer.make(Pods, { fieldSelector: `spec.nodeName=${nodeName}` })
+    const maxBackoff = Duration.toMillis(maxContainerRestartBackoff)
+    const ctx: SyncPod.SyncContext = {
+      recorder,
+      crashBackoff: Backoff.make(10_000, maxBackoff),
+      imageBackoff: Backoff.make(10_000, maxBackoff)
+    }
+    const records = new Map<string, PodRecord>()
+    let runtimeType = "unknown"
+
+    const latestStatus = (record: PodRecord) => statusWriter.latest(record.pod)
+    const isTerminal = (record: PodRecord) => isTerminalPhase(latestStatus(record)?.phase)
+
+    /** Admission against the pods admitted before that still run (HandlePodAdditions' canAdmitPod). */
+    const admit = (pod: Pod): PodAdmission.AdmitResult => {
+      if (isTerminalPhase(pod.status?.phase) || pod.metadata.deletionTimestamp !== undefined) return { admitted: true }
+      const running = [...records.values()]
+        .filter((r) => r.admission.admitted && !r.deleted && !isTerminal(r))
+        .map((r) => r.pod)
+      return PodAdmission.admit(pod, running, options.capacity)
+    }
+
+    const remember = (pod: Pod): PodRecord => {
+      const uid = pod.metadata.uid ?? ""
+      const existing = records.get(uid)
+      if (existing !== undefined) {
+        existing.pod = pod
+        return existing
+      }
+      const record: PodRecord = {
+        pod,
+        deleted: false,
+        admission: admit(pod),
+        startTime: pod.status?.startTime,
+        failures: new Map()
+      }
+      records.set(uid, record)
+      return record
+    }
+
+    const deleteFromApi = (pod: Pod) =>
+      client
+        .delete(Pods, pod.metadata.name ?? "", {
+          namespace: pod.metadata.namespace ?? "default",
+          gracePeriodSeconds: 0,
+          preconditions: { uid: pod.metadata.uid ?? "" }
+        })
+        .pipe(
+          Effect.asVoid,
+          Effect.catchAll((error) =>
+            error._tag === "NotFound" || error._tag === "Conflict"
+              ? Effect.void
+              : Effect.logWarning(`could not delete pod ${pod.metadata.name}`, error)
+          )
+        )
+
+    const generate = (record: PodRecord, runtimePod: RuntimePod.RuntimePod, terminal: boolean, now: number) =>
+      PodStatus.generate({
+        pod: record.pod,
+        previous: latestStatus(record),
+        runtimePod,
+        runtimeType,
+        ready: (c, info) => (c.readinessProbe === undefined ? true : prober.result(info.id, "readiness") === "Success"),
+        started: (c, info) => (c.startupProbe === undefined ? true : prober.result(info.id, "startup") === "Success"),
+        reasons: record.failures,
+        terminal,
+        hostIP,
+        startTime: record.startTime ?? rfc3339(now),
+        now: rfc3339(now)
+      })
+
+    const forget = (uid: string) =>
+      Effect.gen(function* () {
+        yield* prober.removePod(uid)
+        const record = records.get(uid)
+        records.delete(uid)
+        statusWriter.forget(uid)
+        if (record === undefined) return
+        for (const c of [...(record.pod.spec?.initContainers ?? []), ...(record.pod.spec?.containers ?? [])]) {
+          ctx.crashBackoff.reset(`${uid}_${c.name}`)
+          ctx.imageBackoff.reset(`${uid}_${c.image}`)
+        }
+      })
+
+    /** Graceful deletion: stop everything within the grace period, report the final status, delete for good. */
+    const terminate = (record: PodRecord, runtimePod: RuntimePod.RuntimePod) =>
+      Effect.gen(function* () {
+        const pod = record.pod
+        yield* prober.removePod(pod.metadata.uid ?? "")
+        yield* SyncPod.killPod(ctx, pod, runtimePod, Math.max(1, SyncPod.gracePeriodOf(pod)))
+        const stopped = yield* RuntimePod.get(pod.metadata.uid ?? "")
+        const now = yield* Clock.currentTimeMillis
+        yield* statusWriter.write(record.pod, generate(record, stopped, true, now))
+        yield* SyncPod.removePod(stopped)
+        yield* deleteFromApi(pod)
+      })
+
+    const syncPod = (uid: string): Effect.Effect<PodWorkers.SyncOutcome, never, ContainerRuntime> =>
+      Effect.gen(function* () {
+        const record = records.get(uid)
+        const runtimePod = yield* RuntimePod.get(uid)
+        const resync: PodWorkers.SyncOutcome = { done: false, resyncAfter: syncFrequency }
+        if (record === undefined || record.deleted) {
+          // Not (or no longer) a pod of this node: nothing of it may run.
+          yield* SyncPod.killPod(
+            ctx,
+            record?.pod,
+            runtimePod,
+            record === undefined ? undefined : Math.max(1, SyncPod.gracePeriodOf(record.pod))
+          )
+          yield* SyncPod.removePod(yield* RuntimePod.get(uid))
+          yield* forget(uid)
+          return { done: true }
+        }
+        const pod = record.pod
+        if (!record.admission.admitted) {
+          const { reason, message } = record.admission
+          if (latestStatus(record)?.phase !== "Failed") yield* recorder.event(pod, "Warning", reason, message)
+          yield* statusWriter.write(record.pod, {
+            ...pod.status,
+            phase: "Failed",
+            reason,
+            message: `Pod was rejected: ${message}`
+          })
+          if (pod.metadata.deletionTimestamp !== undefined) yield* deleteFromApi(pod)
+          return resync
+        }
+        if (pod.metadata.deletionTimestamp !== undefined) {
+          yield* terminate(record, runtimePod)
+          return resync
+        }
+        const now = yield* Clock.currentTimeMillis
+        record.startTime ??= rfc3339(now)
+        if (isTerminal(record)) {
+          // A finished pod's containers never run again (after a kubelet restart too).
+          if (RuntimePod.isRunning(runtimePod)) yield* SyncPod.killPod(ctx, pod, runtimePod)
+          yield* prober.removePod(uid)
+          return resync
+        }
+        const actions = PodActions.compute(pod, runtimePod, (id, kind) => prober.result(id, kind))
+        const result = yield* SyncPod.apply(ctx, pod, runtimePod, actions)
+        for (const [name, failure] of result.failures) {
+          if (failure === undefined) record.failures.delete(name)
+          else record.failures.set(name, failure)
+        }
+        const after = yield* RuntimePod.get(uid)
+        yield* SyncPod.collectGarbage(after)
+        yield* prober.update(pod, after, latestStatus(record))
+        yield* statusWriter.write(record.pod, generate(record, after, false, yield* Clock.currentTimeMillis))
+        if (isTerminal(record)) yield* prober.removePod(uid)
+        return result.retryAfter === undefined
+          ? resync
+          : { done: false, resyncAfter: Duration.millis(Math.min(result.retryAfter, Duration.toMillis(syncFrequency))) }
+      }).pipe(
+        Effect.catchAll((error) =>
+          Effect.as(Effect.logWarning(`sync of pod ${uid} failed`, error), {
+            done: false,
+            resyncAfter: Duration.seconds(10)
+          })
+        ),
+        Effect.annotateLogs({ pod: records.get(uid)?.pod.metadata.name ?? uid })
+      )
+
+    const workers = yield* PodWorkers.make((uid) => Effect.provideService(syncPod(uid), ContainerRuntime, runtime))
+    const prober = yield* Prober.make(recorder, (uid) => workers.update(uid))
+
+    /** PLEG's relist: a pod whose runtime state changed since the last look gets a sync. */
+    const relist = Effect.gen(function* () {
+      let seen = new Map<string, string>()
+      while (true) {
+        const pods = yield* RuntimePod.listAll.pipe(Effect.orElseSucceed(() => undefined))
+        if (pods !== undefined) {
+          const now = new Map<string, string>()
+          for (const [uid, p] of pods) {
+            now.set(
+              uid,
+              [...p.sandboxes.map((s) => `${s.id}:${s.state}`), ...p.containers.map((c) => `${c.id}:${c.state}`)].join(
+                ","
+              )
+            )
+          }
+          for (const uid of new Set([...seen.keys(), ...now.keys()])) {
+            if (seen.get(uid) !== now.get(uid)) yield* workers.update(uid)
+          }
+          seen = now
+        }
+        const at = yield* Clock.currentTimeMillis
+        ctx.crashBackoff.gc(at)
+        ctx.imageBackoff.gc(at)
+        yield* Effect.sleep(runtimeRelistPeriod)
+      }
+    })
+
+    const runtimeEvents = runtime.events.pipe(
+      Stream.runForEach((event) => workers.update(event.podUid)),
+      Effect.catchAll((error) => Effect.logWarning("runtime events stream failed", error)),
+      Effect.repeat(Schedule.spaced("1 second"))
+    )
+
+    const start = Effect.gen(function* () {
+      runtimeType = runtimeTypeOf(
+        yield* runtime.version.pipe(
+          Effect.tapError((error) => Effect.logWarning("container runtime not answering, retrying", error)),
+          Effect.retry(Schedule.spaced("1 second"))
+        )
+      )
+      yield* informer.waitForSync
+      // Pods already bound here are admitted oldest first, as a restarting kubelet does.
+      for (const pod of [...informer.list()].sort(byCreation)) remember(pod)
+      yield* informer.addHandler({
+        onAdd: (pod) => Effect.suspend(() => workers.update(remember(pod).pod.metadata.uid ?? "")),
+        onUpdate: (old, pod) =>
+          Effect.suspend(() => {
+            remember(pod)
+            // A status we wrote ourselves needs no sync; anything else (spec, deletion, others' writes) does.
+            return old !== pod && statusWriter.isOwnWrite(pod) ? Effect.void : workers.update(pod.metadata.uid ?? "")
+          }),
+        onDelete: (pod) =>
+          Effect.suspend(() => {
+            const record = records.get(pod.metadata.uid ?? "")
+            if (record !== undefined) record.deleted = true
+            return workers.update(pod.metadata.uid ?? "")
+          })
+      })
+      yield* Effect.forkScoped(runtimeEvents)
+      yield* Effect.forkScoped(relist)
+    })
+
+    yield* Effect.forkScoped(start)
+  }).pipe(Effect.annotateLogs({ component: "kubelet", node: options.nodeName }))

@@ -1,0 +1,313 @@
+/**
+ * The kubelet's node side (kubelet_node_status.go and the nodelease controller): registers the
+ * Node, renews its Lease in `kube-node-lease` every heartbeat, and posts the Node's status when
+ * it changed or at least every `nodeStatusReportFrequency`. Every API call retries with a capped
+ * backoff, so a kubelet outlives an API server that is away for a while.
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import { canonicalResources } from "../api/Container.js"
+import type { Lease } from "../api/Lease.js"
+import { Leases } from "../api/Lease.js"
+import type { Node, NodeCondition, NodeStatus as NodeStatusType } from "../api/Node.js"
+import { Nodes } from "../api/Node.js"
+import { canonical } from "../api/validation.js"
+import { rfc3339 } from "../apiserver/RequestScope.js"
+import { Client } from "../client/Client.js"
+import * as EventRecorder from "../client/EventRecorder.js"
+import { ContainerRuntime } from "../runtime/ContainerRuntime.js"
+import { type KubeletOptions, periods } from "./KubeletOptions.js"
+
+/** The kubelet's options plus the node-status knobs. */
+export interface NodeStatusOptions extends KubeletOptions {
+  /** How often the status is posted when nothing changed (`nodeStatusReportFrequency`); default 5 min. */
+  readonly nodeStatusReportFrequency?: Duration.DurationInput
+  /** The node's InternalIP; default an address in 10.0.0.0/8 derived from the node's name. */
+  readonly nodeIP?: string
+}
+
+/** Kubernetes' `nodeStatusReportFrequency`. */
+export const defaultNodeStatusReportFrequency = Duration.minutes(5)
+/** The namespace of the node heartbeat Leases. */
+export const nodeLeaseNamespace = "kube-node-lease"
+/** The kubelet's `nodeLeaseDurationSeconds`. */
+export const nodeLeaseDurationSeconds = 40
+/** What `status.nodeInfo.kubeletVersion` says. */
+export const kubeletVersion = "v1.32.0-minik8s"
+
+/** How many times a status write is retried on a conflict before waiting for the next tick (`nodeStatusUpdateRetry`). */
+const statusUpdateRetries = 5
+
+/** `metav1.MicroTime`: RFC 3339 with six fractional digits. */
+export const microTime = (millis: number): string => new Date(millis).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z")
+
+/** A stable 10.x.y.z address for a node name (FNV-1a), so simulated nodes get distinct, repeatable IPs. */
+export const defaultNodeIP = (nodeName: string): string => {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < nodeName.length; i++) hash = Math.imul(hash ^ nodeName.charCodeAt(i), 0x01000193) >>> 0
+  return `10.${(hash >>> 16) & 255}.${(hash >>> 8) & 255}.${(hash & 255) % 254 || 1}`
+}
+
+/** The labels a kubelet always sets on its Node (updateDefaultLabels). */
+const defaultLabels = (nodeName: string): Record<string, string> => ({
+  "kubernetes.io/arch": "amd64",
+  "kubernetes.io/hostname": nodeName,
+  "kubernetes.io/os": "linux"
+})
+
+/** Retries with Kubernetes' registration backoff: 100 ms doubling to 7 s, forever. */
+const retryForever = <A, E, R>(effect: Effect.Effect<A, E, R>, what: string): Effect.Effect<A, never, R> =>
+  effect.pipe(
+    Effect.tapError((error) => Effect.logWarning(`${what} failed, retrying`, error)),
+    Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("7 seconds")))),
+    Effect.orDie
+  )
+
+interface Health {
+  readonly ready: boolean
+  readonly runtimeVersion: string | undefined
+}
+
+/** The kubelet's conditions: Ready from the runtime's health, the pressures always False (no eviction manager). */
+interface KubeletCondition {
+  readonly type: string
+  readonly status: string
+  readonly reason: string
+  readonly message: string
+}
+
+const kubeletConditions = (health: Health): ReadonlyArray<KubeletCondition> => [
+  {
+    type: "MemoryPressure",
+    status: "False",
+    reason: "KubeletHasSufficientMemory",
+    message: "kubelet has sufficient memory available"
+  },
+  {
+    type: "DiskPressure",
+    status: "False",
+    reason: "KubeletHasNoDiskPressure",
+    message: "kubelet has no disk pressure"
+  },
+  {
+    type: "PIDPressure",
+    status: "False",
+    reason: "KubeletHasSufficientPID",
+    message: "kubelet has sufficient PID available"
+  },
+  health.ready
+    ? { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status" }
+    : { type: "Ready", status: "False", reason: "KubeletNotReady", message: "container runtime is down" }
+]
+
+/** The event a condition's new status is reported with (kubelet's recordNodeStatusEvent reasons). */
+const transitionEvents: Readonly<Record<string, string>> = {
+  "Ready/True": "NodeReady",
+  "Ready/False": "NodeNotReady",
+  "MemoryPressure/False": "NodeHasSufficientMemory",
+  "MemoryPressure/True": "NodeHasInsufficientMemory",
+  "DiskPressure/False": "NodeHasNoDiskPressure",
+  "DiskPressure/True": "NodeHasDiskPressure",
+  "PIDPressure/False": "NodeHasSufficientPID",
+  "PIDPressure/True": "NodeHasInsufficientPID"
+}
+
+/**
+ * The status the kubelet posts over `current`: its conditions (transition times kept while the
+ * status holds), capacity, addresses and node info; fields and conditions others own are kept.
+ */
+const desiredStatus = (
+  options: NodeStatusOptions,
+  current: NodeStatusType | undefined,
+  health: Health,
+  now: string
+): { readonly status: NodeStatusType; readonly transitions: ReadonlyArray<string> } => {
+  const previous = current?.conditions ?? []
+  const transitions: Array<string> = []
+  const ours = kubeletConditions(health).map((c): NodeCondition => {
+    const was = previous.find((p) => p.type === c.type)
+    const changed = was === undefined || was.status !== c.status
+    const reason = transitionEvents[`${c.type}/${c.status}`]
+    // A Ready condition first posted is no transition (Kubernetes records none); the others are.
+    if (reason !== undefined && changed && !(was === undefined && c.type === "Ready")) transitions.push(reason)
+    return { ...c, lastHeartbeatTime: now, lastTransitionTime: changed ? now : (was.lastTransitionTime ?? now) }
+  })
+  const others = previous.filter((p) => !ours.some((c) => c.type === p.type))
+  const capacity = canonicalResources(options.capacity)
+  const nodeInfo = {
+    ...current?.nodeInfo,
+    operatingSystem: "linux",
+    architecture: "amd64",
+    kubeletVersion,
+    ...(health.runtimeVersion === undefined ? {} : { containerRuntimeVersion: health.runtimeVersion })
+  }
+  return {
+    status: {
+      ...current,
+      capacity,
+      allocatable: capacity,
+      conditions: [...others, ...ours],
+      addresses: [
+        { type: "InternalIP", address: options.nodeIP ?? defaultNodeIP(options.nodeName) },
+        { type: "Hostname", address: options.nodeName }
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      nodeInfo
+    },
+    transitions
+  }
+}
+
+/** The status with heartbeat times removed and conditions in a fixed order (nodeStatusHasChanged). */
+const comparable = (status: NodeStatusType | undefined): string =>
+  canonical({
+    ...status,
+    conditions: [...(status?.conditions ?? [])]
+      .map(({ lastHeartbeatTime: _, ...rest }) => rest)
+      .sort((a, b) => ((a.type ?? "") < (b.type ?? "") ? -1 : (a.type ?? "") > (b.type ?? "") ? 1 : 0))
+  })
+
+/**
+ * Registers the node and starts its heartbeats (Lease renewal and status posting) in the current
+ * scope. Returns at once; the loops retry through API errors until the scope closes.
+ */
+export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Client | ContainerRuntime | Scope.Scope> =>
+  Effect.gen(function* () {
+    const client = yield* Client
+    const runtime = yield* ContainerRuntime
+    const recorder = yield* EventRecorder.make("kubelet", options.nodeName)
+    const { heartbeatInterval } = periods(options)
+    const reportEvery = Duration.toMillis(
+      Duration.decode(options.nodeStatusReportFrequency ?? defaultNodeStatusReportFrequency)
+    )
+    const nodeName = options.nodeName
+    const nodeUid = yield* Ref.make<string | undefined>(undefined)
+    const lastReport = yield* Ref.make<number | undefined>(undefined)
+    const lastVersion = yield* Ref.make<string | undefined>(undefined)
+
+    const health: Effect.Effect<Health> = runtime.version.pipe(
+      Effect.tap((version) => Ref.set(lastVersion, version)),
+      Effect.map((version): Health => ({ ready: true, runtimeVersion: version })),
+      Effect.catchAll(() =>
+        Effect.map(Ref.get(lastVersion), (version): Health => ({ ready: false, runtimeVersion: version }))
+      )
+    )
+
+    const initialNode = (status: NodeStatusType): Node => ({
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name: nodeName, labels: { ...defaultLabels(nodeName), ...options.labels } },
+      spec: options.taints === undefined || options.taints.length === 0 ? {} : { taints: options.taints },
+      status
+    })
+
+    const recordTransitions = (node: Node, reasons: ReadonlyArray<string>) =>
+      Effect.forEach(
+        reasons,
+        (reason) => recorder.event(node, "Normal", reason, `Node ${nodeName} status is now: ${reason}`),
+        { discard: true }
+      )
+
+    // A re-registering kubelet refreshes its labels and leaves everything else (taints, spec) as others set it.
+    const reconcileLabels = (existing: Node) => {
+      const labels = { ...existing.metadata.labels, ...defaultLabels(nodeName), ...options.labels }
+      return canonical(labels) === canonical(existing.metadata.labels ?? {})
+        ? Effect.succeed(existing)
+        : client.update(Nodes, { ...existing, metadata: { ...existing.metadata, labels } })
+    }
+
+    const register = Effect.gen(function* () {
+      const now = rfc3339(yield* Clock.currentTimeMillis)
+      const { status, transitions } = desiredStatus(options, undefined, yield* health, now)
+      const node = yield* client.create(Nodes, initialNode(status)).pipe(
+        Effect.tap((created) => recordTransitions(created, transitions)),
+        Effect.tap(() => Effect.logInfo("registered node")),
+        Effect.catchTag("AlreadyExists", () =>
+          client.get(Nodes, nodeName).pipe(
+            Effect.flatMap(reconcileLabels),
+            Effect.tap(() => Effect.logInfo("node already registered, labels reconciled"))
+          )
+        )
+      )
+      yield* Ref.set(nodeUid, node.metadata.uid)
+    })
+
+    // GET, compute, write when changed or due; a conflict (someone else wrote the node) re-reads.
+    const postStatus = Effect.gen(function* () {
+      const h = yield* health
+      const node = yield* client.get(Nodes, nodeName)
+      yield* Ref.set(nodeUid, node.metadata.uid)
+      const nowMillis = yield* Clock.currentTimeMillis
+      const { status, transitions } = desiredStatus(options, node.status, h, rfc3339(nowMillis))
+      const last = yield* Ref.get(lastReport)
+      const due = last === undefined || nowMillis - last >= reportEvery
+      if (!due && comparable(status) === comparable(node.status)) return
+      const written = yield* client.updateStatus(Nodes, { ...node, status })
+      yield* Ref.set(lastReport, nowMillis)
+      yield* recordTransitions(written, transitions)
+    }).pipe(
+      Effect.retry({ while: (e) => e._tag === "Conflict", times: statusUpdateRetries - 1 }),
+      Effect.catchAll((error) => Effect.logWarning("error updating node status, will retry", error))
+    )
+
+    const statusLoop = Effect.gen(function* () {
+      yield* retryForever(register, "registering node")
+      while (true) {
+        yield* postStatus
+        yield* Effect.sleep(heartbeatInterval)
+      }
+    })
+
+    const latestLease = yield* Ref.make<Lease | undefined>(undefined)
+
+    const leaseFor = (existing: Lease | undefined, uid: string | undefined, now: number): Lease => {
+      const owned = (existing?.metadata.ownerReferences ?? []).length > 0
+      return {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        ...existing,
+        metadata: {
+          ...existing?.metadata,
+          name: nodeName,
+          namespace: nodeLeaseNamespace,
+          ...(owned || uid === undefined
+            ? {}
+            : { ownerReferences: [{ apiVersion: "v1", kind: "Node", name: nodeName, uid }] })
+        },
+        spec: {
+          ...existing?.spec,
+          holderIdentity: nodeName,
+          leaseDurationSeconds: nodeLeaseDurationSeconds,
+          renewTime: microTime(now)
+        }
+      }
+    }
+
+    // Renews from the last Lease written (no GET per beat); a conflict or a missing Lease re-reads or creates it.
+    const renewLease = Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const uid = yield* Ref.get(nodeUid)
+      const cached = yield* Ref.get(latestLease)
+      const fresh =
+        cached ??
+        (yield* client
+          .get(Leases, nodeName, { namespace: nodeLeaseNamespace })
+          .pipe(Effect.catchTag("NotFound", () => Effect.succeed(undefined))))
+      const written =
+        fresh === undefined
+          ? yield* client.create(Leases, leaseFor(undefined, uid, now))
+          : yield* client.update(Leases, leaseFor(fresh, uid, now))
+      yield* Ref.set(latestLease, written)
+    }).pipe(Effect.tapError(() => Ref.set(latestLease, undefined)))
+
+    const leaseLoop = Effect.forever(
+      Effect.zipRight(retryForever(renewLease, "renewing node lease"), Effect.sleep(heartbeatInterval))
+    )
+
+    yield* Effect.forkScoped(statusLoop)
+    yield* Effect.forkScoped(leaseLoop)
+  }).pipe(Effect.annotateLogs({ component: "kubelet", node: options.nodeName }))

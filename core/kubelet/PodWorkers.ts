@@ -1,0 +1,120 @@
+/**
+ * The kubelet's pod workers (Kubernetes' `podWorkers`): one fiber per pod uid runs that pod's
+ * syncs one after another, so a pod is never synced twice at once and requests made during a
+ * sync fold into one more. Each sync says when it wants to run again (a backoff's expiry, a
+ * probe's next verdict, the periodic resync); only the earliest such wake is kept, and nothing
+ * runs between wakes. A worker ends when its sync says the pod is done and nothing is pending.
+ */
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberMap from "effect/FiberMap"
+import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
+
+export interface SyncOutcome {
+  /** The pod is gone and cleaned up: its worker may end. */
+  readonly done: boolean
+  /** Sync again after this long at the latest. */
+  readonly resyncAfter?: Duration.Duration
+}
+
+export interface PodWorkers {
+  /** Syncs the pod soon (after its running sync, if any). */
+  readonly update: (uid: string) => Effect.Effect<void>
+  /** Syncs the pod after `delay`, unless an earlier wake is already set. */
+  readonly updateAfter: (uid: string, delay: Duration.DurationInput) => Effect.Effect<void>
+  /** The pods that have a worker. */
+  readonly uids: () => ReadonlyArray<string>
+}
+
+interface Worker {
+  readonly signal: Queue.Queue<void>
+  /** When the pending timer fires (epoch millis), if one is set. */
+  timerDue: number | undefined
+}
+
+/** How long a sync that died waits before it runs again (Kubernetes' pod worker backOffPeriod). */
+const retryAfterDefect = Duration.seconds(10)
+
+/** Workers running `sync` in the current scope; they stop when it closes. */
+export const make = (
+  sync: (uid: string) => Effect.Effect<SyncOutcome>
+): Effect.Effect<PodWorkers, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const workers = new Map<string, Worker>()
+    const loops = yield* FiberMap.make<string>()
+    const timers = yield* FiberMap.make<string>()
+    // Creating and retiring workers happen under one lock, so a request never lands on a retiring worker.
+    const lock = yield* Effect.makeSemaphore(1)
+
+    const runOnce = (uid: string) =>
+      sync(uid).pipe(
+        Effect.catchAllCause((cause) =>
+          Cause.isInterruptedOnly(cause)
+            ? Effect.failCause(cause)
+            : Effect.as(Effect.logWarning(`sync of pod ${uid} failed`, cause), {
+                done: false,
+                resyncAfter: retryAfterDefect
+              })
+        )
+      )
+
+    const loop = (uid: string, worker: Worker): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        while (true) {
+          yield* Queue.take(worker.signal)
+          const outcome = yield* runOnce(uid)
+          if (outcome.done) {
+            const retired = yield* lock.withPermits(1)(
+              Effect.gen(function* () {
+                if ((yield* Queue.size(worker.signal)) > 0) return false
+                workers.delete(uid)
+                yield* FiberMap.remove(timers, uid)
+                return true
+              })
+            )
+            if (retired) return
+          } else if (outcome.resyncAfter !== undefined) {
+            yield* updateAfter(uid, outcome.resyncAfter)
+          }
+        }
+      })
+
+    const update = (uid: string): Effect.Effect<void> =>
+      lock.withPermits(1)(
+        Effect.gen(function* () {
+          let worker = workers.get(uid)
+          if (worker === undefined) {
+            worker = { signal: yield* Queue.sliding<void>(1), timerDue: undefined }
+            workers.set(uid, worker)
+            yield* FiberMap.run(loops, uid, loop(uid, worker))
+          }
+          yield* Queue.offer(worker.signal, undefined)
+        })
+      )
+
+    const updateAfter = (uid: string, delay: Duration.DurationInput): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        const worker = workers.get(uid)
+        if (worker === undefined) return
+        const millis = Duration.toMillis(delay)
+        const due = (yield* Clock.currentTimeMillis) + millis
+        if (worker.timerDue !== undefined && worker.timerDue <= due) return
+        worker.timerDue = due
+        yield* FiberMap.run(
+          timers,
+          uid,
+          Effect.zipRight(
+            Effect.sleep(Duration.millis(millis)),
+            Effect.suspend(() => {
+              worker.timerDue = undefined
+              return update(uid)
+            })
+          )
+        )
+      })
+
+    return { update, updateAfter, uids: () => [...workers.keys()] }
+  })
