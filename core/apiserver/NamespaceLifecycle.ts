@@ -31,7 +31,17 @@ export const admitNamespace = (
         : Effect.fail(
             new Forbidden({
               message: `unable to create new content in namespace ${namespace} because it is being terminated`,
-              details: { name: namespace, kind: "namespaces" }
+              details: {
+                name: namespace,
+                kind: "namespaces",
+                causes: [
+                  {
+                    reason: "NamespaceTerminating",
+                    message: `namespace ${namespace} is being terminated`,
+                    field: "metadata.namespace"
+                  }
+                ]
+              }
             })
           )
     })

@@ -19,6 +19,7 @@ import * as RequestBody from "./RequestBody.js"
 import { decodeBody, dryRunOf, fieldValidationOf, type RequestScope, respondObject } from "./RequestScope.js"
 import { warningHeaders } from "./Responses.js"
 import * as ResourceVersion from "./ResourceVersion.js"
+import type { Resource } from "./Route.js"
 import { keepClusterIP, releaseClusterIP } from "./ServiceIPs.js"
 import { objectKey } from "./StorageKey.js"
 import { interpret, isStoreError, modifiedMessage } from "./StoreErrors.js"
@@ -40,10 +41,20 @@ class EmptiedFinalizers extends Data.TaggedError("EmptiedFinalizers")<{
   readonly object: KubeObject
 }> {}
 
-/** `shouldDeleteDuringUpdate`: the last finalizer is gone from an object whose deletion is due. */
-const shouldDelete = (next: KubeObject, old: KubeObject): boolean =>
+/** A namespace's `spec.finalizers` (the namespace controller's `kubernetes`); none for other kinds. */
+const specFinalizers = (rt: Resource, obj: KubeObject): ReadonlyArray<string> =>
+  rt.group === "" && rt.kind === "Namespace"
+    ? ((obj as KubeObject & { spec?: { finalizers?: ReadonlyArray<string> } }).spec?.finalizers ?? [])
+    : []
+
+/**
+ * `shouldDeleteDuringUpdate`: the last finalizer is gone from an object whose deletion is due; a
+ * namespace also waits for its spec.finalizers (`ShouldDeleteNamespaceDuringUpdate`), so finalize goes on to remove it.
+ */
+const shouldDelete = (rt: Resource, next: KubeObject, old: KubeObject): boolean =>
   (next.metadata.finalizers ?? []).length === 0 &&
-  (old.metadata.finalizers ?? []).length > 0 &&
+  specFinalizers(rt, next).length === 0 &&
+  (old.metadata.finalizers ?? []).length + specFinalizers(rt, old).length > 0 &&
   next.metadata.deletionTimestamp !== undefined &&
   (next.metadata.deletionGracePeriodSeconds ?? 0) === 0
 
@@ -73,7 +84,7 @@ export const updateObject = (
         return yield* Effect.fail(uidPreconditionFailed(rt, name, uid, old.metadata.uid))
       }
       const next = yield* admitUpdate(rt, updateScope, keepClusterIP(rt, proposal.object, old), old)
-      if (shouldDelete(next, old)) return { _tag: "Remove", object: next }
+      if (shouldDelete(rt, next, old)) return { _tag: "Remove", object: next }
       return equals(next, current.value) ? { _tag: "Unchanged" } : { _tag: "Write", object: next }
     })
   if (dryRun) {
