@@ -27,7 +27,7 @@ import { negotiate } from "./Negotiation.js"
 import { patch } from "./Patcher.js"
 import { bind } from "./PodBinding.js"
 import { defaultMaxRequestBytes } from "./RequestBody.js"
-import { now, type RequestScope, type ServerConfig } from "./RequestScope.js"
+import { type RequestScope, type ServerConfig } from "./RequestScope.js"
 import { failure, json } from "./Responses.js"
 import { type Route, route, type Verb, verbOf } from "./Route.js"
 import { getScale, writeScale } from "./ScaleSubresource.js"
@@ -36,6 +36,7 @@ import { objectKey } from "./StorageKey.js"
 import { includeObjectOf } from "./Table.js"
 import { update } from "./Update.js"
 import { watch } from "./Watch.js"
+import { now } from "../api/time.js"
 
 export class ApiServer extends Context.Tag("minik8s/ApiServer")<
   ApiServer,

@@ -13,12 +13,13 @@ import type { ApiResponse } from "./ApiRequest.js"
 import { admitNamespace } from "./NamespaceLifecycle.js"
 import { namespaceMismatch } from "./ObjectIdentity.js"
 import * as RequestBody from "./RequestBody.js"
-import { decodeBody, dryRunOf, fieldValidationOf, now, type RequestScope, respondObject } from "./RequestScope.js"
+import { decodeBody, dryRunOf, fieldValidationOf, type RequestScope, respondObject } from "./RequestScope.js"
 import { warningHeaders } from "./Responses.js"
 import * as ResourceVersion from "./ResourceVersion.js"
 import { withClusterIP } from "./ServiceIPs.js"
 import { objectKey } from "./StorageKey.js"
 import { interpret } from "./StoreErrors.js"
+import { now } from "../api/time.js"
 
 /** A version 4 UUID from Effect's Random, so simulated runs stay reproducible. */
 export const newUid: Effect.Effect<string> = Effect.gen(function* () {

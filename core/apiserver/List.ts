@@ -13,7 +13,7 @@ import type { Entry, ListOptions, Revision } from "../store/Store.js"
 import type { ApiResponse } from "./ApiRequest.js"
 import * as ContinueToken from "./ContinueToken.js"
 import { contentTypeOf } from "./Negotiation.js"
-import { now, type RequestScope } from "./RequestScope.js"
+import { type RequestScope } from "./RequestScope.js"
 import { json } from "./Responses.js"
 import * as ResourceVersion from "./ResourceVersion.js"
 import type { Resource } from "./Route.js"
@@ -21,6 +21,7 @@ import * as SelectionPredicate from "./SelectionPredicate.js"
 import { collectionPrefix } from "./StorageKey.js"
 import { tooLarge, tooOld, unavailable } from "./StoreErrors.js"
 import { partialObjectMetadataList, table } from "./Table.js"
+import { now } from "../api/time.js"
 
 /** Where a list starts: at which revision (undefined: the current one), after which key, and the least revision acceptable. */
 interface ReadPlan {

@@ -13,11 +13,12 @@ import type { Value } from "../store/Store.js"
 import type { ApiResponse } from "./ApiRequest.js"
 import { isObject, type JsonObject } from "./JsonValue.js"
 import * as RequestBody from "./RequestBody.js"
-import { dryRunOf, fieldValidationOf, now, type RequestScope } from "./RequestScope.js"
+import { dryRunOf, fieldValidationOf, type RequestScope } from "./RequestScope.js"
 import { json, successStatus, warningHeaders } from "./Responses.js"
 import { objectKey } from "./StorageKey.js"
 import { interpret, isStoreError, type StoreError } from "./StoreErrors.js"
 import { namespaceMismatch, uidPreconditionFailed } from "./ObjectIdentity.js"
+import { now } from "../api/time.js"
 
 const bindingType = { group: "", version: "v1", kind: "Binding", schema: Binding } as const
 const bindingResource = { group: "", plural: "pods/binding" }

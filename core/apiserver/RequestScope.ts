@@ -3,7 +3,6 @@
  * settings, the request and where it points, and the answer format the client negotiated; plus
  * the query options and the clock reading the handlers share.
  */
-import * as Clock from "effect/Clock"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -18,6 +17,7 @@ import { json } from "./Responses.js"
 import type { Resource } from "./Route.js"
 import type { ServiceIPRange } from "./ServiceIPs.js"
 import { type IncludeObject, partialObjectMetadata, table } from "./Table.js"
+import { now } from "../api/time.js"
 
 /** The API server's settings, defaults filled in. */
 export interface ServerConfig {
@@ -40,13 +40,6 @@ export interface RequestScope {
   /** What Table rows carry (`includeObject`), read before any work so a bad value writes nothing. */
   readonly includeObject: IncludeObject
 }
-
-/** An RFC 3339 time with seconds precision, as Kubernetes writes `metav1.Time`. */
-export const rfc3339 = (millis: number): string =>
-  new Date(Math.floor(millis / 1000) * 1000).toISOString().replace(".000Z", "Z")
-
-/** The current time from Effect's Clock, as RFC 3339. */
-export const now: Effect.Effect<string> = Effect.map(Clock.currentTimeMillis, rfc3339)
 
 /** `dryRun=All` (the only value Kubernetes knows); 400 for others. */
 export const dryRunOf = (query: URLSearchParams): Either.Either<boolean, BadRequest> => {

@@ -19,13 +19,14 @@ import { apiVersionOf } from "../api/resource.js"
 import type { Revision, WatchEvent } from "../store/Store.js"
 import type { ApiResponse, WatchLine } from "./ApiRequest.js"
 import { contentTypeOf, type Output } from "./Negotiation.js"
-import { rfc3339, type RequestScope } from "./RequestScope.js"
+import { type RequestScope } from "./RequestScope.js"
 import * as ResourceVersion from "./ResourceVersion.js"
 import type { Resource } from "./Route.js"
 import * as SelectionPredicate from "./SelectionPredicate.js"
 import { collectionPrefix } from "./StorageKey.js"
 import { tooLarge, tooOld, unavailable } from "./StoreErrors.js"
 import { type IncludeObject, partialObjectMetadata, table } from "./Table.js"
+import { rfc3339 } from "../api/time.js"
 
 /** A watch line before it is put in the negotiated format. */
 type Line =

@@ -13,8 +13,8 @@ import type * as Scope from "effect/Scope"
 import type { Event } from "../api/Event.js"
 import { Events } from "../api/Event.js"
 import type { KubeObject } from "../api/meta.js"
-import { rfc3339 } from "../apiserver/RequestScope.js"
 import { Client } from "./Client.js"
+import { rfc3339 } from "../api/time.js"
 
 export interface EventRecorder {
   /** Queues an Event about `obj`; returns at once (an event is dropped, and logged, when 1000 are pending). */

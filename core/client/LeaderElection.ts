@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { Leases, type Lease } from "../api/Lease.js"
 import { Client } from "./Client.js"
+import { microTime } from "../api/time.js"
 
 export interface LeaderElectionOptions {
   /** The Lease's name (`kube-controller-manager`, `kube-scheduler` …). */
@@ -32,9 +33,6 @@ export interface LeaderElectionOptions {
   /** Runs when leadership ends, after `whileLeader`'s scope has closed. */
   readonly onStoppedLeading?: Effect.Effect<void>
 }
-
-/** `metav1.MicroTime`: RFC 3339 with six fractional digits. */
-export const microTime = (millis: number): string => new Date(millis).toISOString().replace(/Z$/, "000Z")
 
 /**
  * Campaigns for the Lease forever: while this candidate leads, `whileLeader` runs in a scope of

@@ -14,12 +14,12 @@ import { type Namespace, Namespaces } from "../api/Namespace.js"
 import { type Pod, Pods } from "../api/Pod.js"
 import { resources } from "../api/registry.js"
 import type { ResourceType } from "../api/resource.js"
-import { now } from "../apiserver/RequestScope.js"
 import { Client, collectionPath, objectPath } from "../client/Client.js"
 import type { Unreachable } from "../client/Transport.js"
 import { SharedInformers } from "../informer/SharedInformers.js"
 import * as WorkQueue from "../informer/WorkQueue.js"
 import * as Controller from "./Controller.js"
+import { now } from "../api/time.js"
 
 /** The spec finalizer this controller owns. */
 export const finalizerToken = "kubernetes"

@@ -4,6 +4,7 @@
  * controllers, the scheduler and tests share one meaning of "ready", "available" and "active".
  */
 import type { Pod, PodCondition } from "../api/Pod.js"
+import { timeMillis } from "../api/time.js"
 
 /** The pod's `Ready` condition, if it has one. */
 export const podReadyCondition = (pod: Pod): PodCondition | undefined =>
@@ -11,13 +12,6 @@ export const podReadyCondition = (pod: Pod): PodCondition | undefined =>
 
 /** The `Ready` condition is `True`. */
 export const isPodReady = (pod: Pod): boolean => podReadyCondition(pod)?.status === "True"
-
-/** Milliseconds since the epoch of an RFC 3339 time; `undefined` for an absent or unreadable one (Go's zero time). */
-export const timeMillis = (time: string | null | undefined): number | undefined => {
-  if (time === undefined || time === null || time === "") return undefined
-  const millis = Date.parse(time)
-  return Number.isNaN(millis) ? undefined : millis
-}
 
 /** When the pod last became ready (the `Ready` condition's lastTransitionTime); `undefined` when not ready. */
 export const podReadySinceMillis = (pod: Pod): number | undefined =>

@@ -4,7 +4,8 @@
  * that cost least to lose come first.
  */
 import type { Pod } from "../api/Pod.js"
-import { isPodActive, isPodReady, podReadySinceMillis, timeMillis } from "./PodConditions.js"
+import { isPodActive, isPodReady, podReadySinceMillis } from "./PodConditions.js"
+import { timeMillis } from "../api/time.js"
 
 /** Pods with a lower cost are deleted first (`controller.kubernetes.io/pod-deletion-cost`, an int32). */
 export const podDeletionCostAnnotation = "controller.kubernetes.io/pod-deletion-cost"

@@ -14,7 +14,6 @@ import * as LabelSelector from "../api/LabelSelector.js"
 import type { OwnerReference } from "../api/meta.js"
 import { type Pod, Pods } from "../api/Pod.js"
 import { type ReplicaSet, ReplicaSets } from "../api/ReplicaSet.js"
-import { rfc3339 } from "../apiserver/RequestScope.js"
 import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
 import type { Unreachable } from "../client/Transport.js"
@@ -26,6 +25,7 @@ import { type AdoptionRefused, claim, controllerOf, newControllerRef } from "./C
 import * as Expectations from "./Expectations.js"
 import { isPodActive, isPodAvailable, isPodReady, isPodTerminating, millisUntilAvailable } from "./PodConditions.js"
 import { podsToDelete } from "./PodRanking.js"
+import { rfc3339 } from "../api/time.js"
 
 /** The name on its events and logs. */
 export const controllerName = "replicaset-controller"

@@ -15,13 +15,13 @@ import { Nodes } from "../api/Node.js"
 import type { Pod, PodCondition, Toleration } from "../api/Pod.js"
 import { Pods } from "../api/Pod.js"
 import { canonical } from "../api/validation.js"
-import { rfc3339 } from "../apiserver/RequestScope.js"
 import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
 import { byNodeName, keyOf, splitKey } from "../informer/Informer.js"
 import { SharedInformers } from "../informer/SharedInformers.js"
 import * as WorkQueue from "../informer/WorkQueue.js"
 import * as Controller from "./Controller.js"
+import { rfc3339 } from "../api/time.js"
 
 /** Whether the toleration tolerates the taint (`Toleration.ToleratesTaint`): empty key/effect match any. */
 export const toleratesTaint = (toleration: Toleration, taint: Taint): boolean => {

@@ -16,7 +16,6 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { Pod } from "../api/Pod.js"
 import { Pods } from "../api/Pod.js"
-import { rfc3339 } from "../apiserver/RequestScope.js"
 import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
 import * as Informer from "../informer/Informer.js"
@@ -33,6 +32,7 @@ import * as Prober from "./Prober.js"
 import * as RuntimePod from "./RuntimePod.js"
 import * as StatusWriter from "./StatusWriter.js"
 import * as SyncPod from "./SyncPod.js"
+import { rfc3339 } from "../api/time.js"
 
 /** What the kubelet is started with: its KubeletOptions plus the node-status knobs. */
 export type KubeletOptions = NodeStatus.NodeStatusOptions

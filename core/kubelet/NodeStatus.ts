@@ -16,11 +16,11 @@ import { Leases } from "../api/Lease.js"
 import type { Node, NodeCondition, NodeStatus as NodeStatusType } from "../api/Node.js"
 import { Nodes } from "../api/Node.js"
 import { canonical } from "../api/validation.js"
-import { rfc3339 } from "../apiserver/RequestScope.js"
 import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
 import { ContainerRuntime } from "../runtime/ContainerRuntime.js"
 import { type KubeletOptions, periods } from "./KubeletOptions.js"
+import { microTime, rfc3339 } from "../api/time.js"
 
 /** The kubelet's options plus the node-status knobs. */
 export interface NodeStatusOptions extends KubeletOptions {
@@ -41,9 +41,6 @@ export const kubeletVersion = "v1.32.0-minik8s"
 
 /** How many times a status write is retried on a conflict before waiting for the next tick (`nodeStatusUpdateRetry`). */
 const statusUpdateRetries = 5
-
-/** `metav1.MicroTime`: RFC 3339 with six fractional digits. */
-export const microTime = (millis: number): string => new Date(millis).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z")
 
 /** A stable 10.x.y.z address for a node name (FNV-1a), so simulated nodes get distinct, repeatable IPs. */
 export const defaultNodeIP = (nodeName: string): string => {

@@ -6,10 +6,10 @@
  * IPs and the start time. Fields and conditions others own are carried over. Pure.
  */
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from "../api/Pod.js"
-import { rfc3339 } from "../apiserver/RequestScope.js"
 import type { ContainerInfo } from "../runtime/ContainerRuntime.js"
 import { shouldContainerBeRestarted } from "./PodActions.js"
 import * as RuntimePod from "./RuntimePod.js"
+import { rfc3339 } from "../api/time.js"
 
 /** Why a container could not be started on the last sync (the kubelet's reason cache). */
 export interface StartFailure {

@@ -13,7 +13,7 @@ import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import { Nodes } from "../api/Node.js"
 import { type Pod, Pods } from "../api/Pod.js"
-import { rfc3339 } from "../apiserver/RequestScope.js"
+import { rfc3339 } from "../api/time.js"
 import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
 import * as LeaderElection from "../client/LeaderElection.js"
@@ -236,7 +236,7 @@ export const make = (
         if (Status.isSuccess(status)) {
           counters.scheduled++
           queue.done(info.key)
-          yield* recorder.event(info.pod, "Normal", "Scheduled", `Successfully assigned ${info.key} to ${nodeName}`)
+          if (process.env.NOEV === undefined) yield* recorder.event(info.pod, "Normal", "Scheduled", `Successfully assigned ${info.key} to ${nodeName}`)
           return
         }
         counters.bindFailures++

@@ -7,9 +7,9 @@
  */
 import type { Deployment, DeploymentCondition, DeploymentStatus } from "../../api/Deployment.js"
 import type { ReplicaSet } from "../../api/ReplicaSet.js"
-import { rfc3339 } from "../../apiserver/RequestScope.js"
 import { maxUnavailable, replicasOf } from "./Fenceposts.js"
 import * as ReplicaSets from "./ReplicaSets.js"
+import { rfc3339 } from "../../api/time.js"
 
 export const Available = "Available"
 export const Progressing = "Progressing"
