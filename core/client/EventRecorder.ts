@@ -101,9 +101,9 @@ export const make = (component: string, host?: string): Effect.Effect<EventRecor
           reportingComponent: component,
           reportingInstance: host ?? ""
         })
-        const created = yield* Effect.flatMap(eventName(p.obj), (name) => client.create(Events, event(name))).pipe(
-          Effect.retry({ times: 1, while: (error) => error._tag === "AlreadyExists" })
-        )
+        const attempt = Effect.flatMap(eventName(p.obj), (name) => client.create(Events, event(name)))
+        // A name taken at the same instant: one more try with a fresh name (a Schedule costs more than the write).
+        const created = yield* Effect.catchTag(attempt, "AlreadyExists", () => attempt)
         return { name: created.metadata.name ?? "", namespace, count: 1, lastAt: p.at }
       })
 
@@ -138,11 +138,11 @@ export const make = (component: string, host?: string): Effect.Effect<EventRecor
 
     const recorder: EventRecorder = {
       event: (obj, type, reason, message) =>
-        Effect.gen(function* () {
-          const at = yield* Clock.currentTimeMillis
-          const queued = yield* Queue.offer(pending, { obj, type, reason, message, at })
-          if (!queued) yield* Effect.logWarning(`dropped event ${reason} for ${obj.kind} ${obj.metadata.name}`)
-        })
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          pending.unsafeOffer({ obj, type, reason, message, at })
+            ? Effect.void
+            : Effect.logWarning(`dropped event ${reason} for ${obj.kind} ${obj.metadata.name}`)
+        )
     }
     return recorder
   }).pipe(Effect.annotateLogs({ component: "event-recorder", reporter: component }))

@@ -171,8 +171,13 @@ export const make = <A extends KubeObject>(
       ...(options.fieldSelector === undefined ? {} : { fieldSelector: options.fieldSelector })
     }
 
+    // Most informers have one handler or none, and this runs for every event: Effect.forEach only for more.
     const notify = (call: (handler: EventHandler<A>) => Effect.Effect<void> | undefined): Effect.Effect<void> =>
-      Effect.forEach(handlers, (handler) => guarded(() => call(handler)), { discard: true })
+      handlers.length === 0
+        ? Effect.void
+        : handlers.length === 1
+          ? guarded(() => call(handlers[0]!))
+          : Effect.forEach(handlers, (handler) => guarded(() => call(handler)), { discard: true })
 
     const apply = (event: WatchEvent<A>): Effect.Effect<void> => {
       const obj = event.object

@@ -6,7 +6,7 @@
  */
 import type { Node } from "../api/Node.js"
 import type { Pod } from "../api/Pod.js"
-import { NodeInfo, podInfo } from "./framework/NodeInfo.js"
+import { NodeInfo, type PodInfo, podInfo } from "./framework/NodeInfo.js"
 import type { Snapshot } from "./framework/Plugin.js"
 import * as Snapshots from "./framework/Snapshot.js"
 import { podKey } from "./SchedulingQueue.js"
@@ -46,10 +46,11 @@ export class Cache {
   }
 
   addNode(node: Node): void {
-    const name = node.metadata.name ?? ""
-    const existing = this.nodeInfos.get(name)
-    if (existing?.node === undefined) this.snapshotCache = undefined
-    this.nodeInfo(name).setNode(node)
+    const info = this.nodeInfo(node.metadata.name ?? "")
+    const hadImages = info.imageSizes !== undefined
+    if (info.node === undefined) this.snapshotCache = undefined
+    info.setNode(node)
+    if ((info.imageSizes !== undefined) !== hadImages) this.snapshotCache = undefined
   }
 
   updateNode(node: Node): void {
@@ -62,15 +63,14 @@ export class Cache {
     if (info === undefined) return
     // Pods still on it keep their NodeInfo until they go, as Kubernetes does; it just leaves the snapshot.
     if (info.pods.length === 0) this.nodeInfos.delete(name)
-    else info.node = undefined
+    else info.clearNode()
     this.snapshotCache = undefined
   }
 
-  private place(pod: Pod, nodeName: string, assumed: boolean): void {
-    const info = podInfo(pod)
+  private place(info: PodInfo, nodeName: string, assumed: boolean): void {
     this.nodeInfo(nodeName).addPod(info)
-    this.pods.set(info.key, { pod, nodeName, assumed })
-    if (hasAffinity(pod)) this.snapshotCache = undefined
+    this.pods.set(info.key, { pod: info.pod, nodeName, assumed })
+    if (hasAffinity(info.pod)) this.snapshotCache = undefined
   }
 
   private unplace(key: string): void {
@@ -88,9 +88,9 @@ export class Cache {
   addPod(pod: Pod): void {
     const nodeName = pod.spec?.nodeName ?? ""
     if (nodeName === "" || isTerminal(pod)) return
-    const key = podKey(pod)
-    this.unplace(key)
-    this.place(pod, nodeName, false)
+    const info = podInfo(pod)
+    this.unplace(info.key)
+    this.place(info, nodeName, false)
   }
 
   updatePod(pod: Pod): void {
@@ -104,9 +104,10 @@ export class Cache {
 
   /** Counts the pod on `nodeName` before its binding is confirmed. */
   assumePod(pod: Pod, nodeName: string): void {
-    const key = podKey(pod)
-    this.unplace(key)
-    this.place({ ...pod, spec: { ...pod.spec, nodeName } }, nodeName, true)
+    const info = podInfo(pod)
+    this.unplace(info.key)
+    // The requests do not depend on the node: the assumed copy shares the pod's PodInfo figures.
+    this.place({ ...info, pod: { ...pod, spec: { ...pod.spec, nodeName } } }, nodeName, true)
   }
 
   /** The binding failed: the assumed pod no longer counts. */

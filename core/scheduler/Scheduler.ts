@@ -1,14 +1,16 @@
 /**
  * The scheduler (kube-scheduler's `scheduleOne` loop): takes one pending pod at a time from the
  * scheduling queue, runs its profile's framework over the cache's snapshot, assumes the pod on
- * the chosen node and binds it through the `binding` subresource in a forked binding cycle. A pod
- * that fits nowhere gets `PodScheduled=False` with the per-node reasons and a FailedScheduling
- * event, and waits in the queue for a cluster change that may help.
+ * the chosen node and binds it through the `binding` subresource in a binding cycle that runs
+ * on a binder fiber, concurrently with the next cycles. A pod that fits nowhere gets
+ * `PodScheduled=False` with the per-node reasons and a FailedScheduling event, and waits in the
+ * queue for a cluster change that may help.
  */
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import { Nodes } from "../api/Node.js"
@@ -20,7 +22,7 @@ import * as LeaderElection from "../client/LeaderElection.js"
 import { SharedInformers } from "../informer/SharedInformers.js"
 import { Cache, isTerminal } from "./Cache.js"
 import * as Framework from "./framework/Framework.js"
-import { CycleState, type ClusterEvent, type Handle } from "./framework/Plugin.js"
+import { CycleState, type ClusterEvent, type Handle, seededRandom } from "./framework/Plugin.js"
 import * as Status from "./framework/Plugin.js"
 import * as Profiles from "./Profile.js"
 import type { Profile } from "./Profile.js"
@@ -60,17 +62,18 @@ export interface Scheduler {
   readonly stats: () => SchedulerStats
 }
 
-/** Small, fast, seedable: the per-cycle random numbers plugins read through `CycleState.random`. */
-const mulberry32 = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+/** A pod assumed on its node, waiting for its binding cycle. */
+interface PendingBinding {
+  readonly framework: Framework.Framework
+  readonly state: CycleState
+  readonly info: QueuedPodInfo
+  readonly nodeName: string
+  /** The scheduling cycle that chose the node. */
+  readonly cycle: number
 }
+
+/** How many binding cycles run at once. */
+const binders = 16
 
 const resolveProfile = (p: string | Profile): Effect.Effect<Profile, InvalidSchedulerConfig> => {
   if (typeof p !== "string") return Effect.succeed(p)
@@ -84,8 +87,15 @@ const resolveProfile = (p: string | Profile): Effect.Effect<Profile, InvalidSche
     : Effect.succeed(found)
 }
 
-const labelsChanged = (old: Pod, pod: Pod) =>
-  JSON.stringify(old.metadata.labels) !== JSON.stringify(pod.metadata.labels)
+/** Whether the pod's labels differ (pod affinity and spreading select by them); runs for every pod update. */
+const labelsChanged = (old: Pod, pod: Pod) => {
+  const [a, b] = [old.metadata.labels ?? {}, pod.metadata.labels ?? {}]
+  if (a === b) return false
+  const keys = Object.keys(a)
+  if (keys.length !== Object.keys(b).length) return true
+  for (const key of keys) if (!Object.hasOwn(b, key) || a[key] !== b[key]) return true
+  return false
+}
 
 /** Starts the scheduler in the current scope; it runs until the scope closes. */
 export const make = (
@@ -94,7 +104,6 @@ export const make = (
   Effect.gen(function* () {
     const client = yield* Client
     const informers = yield* SharedInformers
-    const scope = yield* Effect.scope
     const identity = options.identity ?? "default-scheduler"
     const recorder = yield* EventRecorder.make("default-scheduler", identity)
     const registry: Registry = { ...defaultRegistry, ...options.registry }
@@ -223,20 +232,19 @@ export const make = (
         queue.addUnschedulable(info, cycle, now)
       })
 
-    /** The binding cycle: runs concurrently with the next scheduling cycles, as in Kubernetes. */
-    const bindingCycle = (
-      framework: Framework.Framework,
-      state: CycleState,
-      info: QueuedPodInfo,
-      nodeName: string,
-      cycle: number
-    ) =>
+    // A few long-lived binder fibers take the binding cycles in turn: a fiber forked per pod would
+    // cost more than its scheduling cycle. They bound how many bindings are in flight, as the
+    // client's QPS limit bounds kube-scheduler's.
+    const bindings = yield* Queue.unbounded<PendingBinding>()
+
+    /** The binding cycle: runs on a binder fiber, concurrently with the next scheduling cycles, as in Kubernetes. */
+    const bindingCycle = ({ framework, state, info, nodeName, cycle }: PendingBinding) =>
       Effect.gen(function* () {
         const status = yield* framework.bind(state, info.pod, nodeName)
         if (Status.isSuccess(status)) {
           counters.scheduled++
           queue.done(info.key)
-          if (process.env.NOEV === undefined) yield* recorder.event(info.pod, "Normal", "Scheduled", `Successfully assigned ${info.key} to ${nodeName}`)
+          yield* recorder.event(info.pod, "Normal", "Scheduled", `Successfully assigned ${info.key} to ${nodeName}`)
           return
         }
         counters.bindFailures++
@@ -256,7 +264,7 @@ export const make = (
         info.pod = pod
         const framework = frameworkFor(pod)!
         const cycle = queue.schedulingCycle
-        const state = new CycleState(mulberry32(yield* Random.nextIntBetween(0, 0x7fffffff)))
+        const state = new CycleState(seededRandom(yield* Random.nextIntBetween(0, 0x7fffffff)))
         const result = framework.schedule(state, pod, cache.snapshot())
         if (result._tag === "Error") {
           yield* Effect.logWarning(`scheduling ${info.key}: ${result.message}`)
@@ -276,9 +284,18 @@ export const make = (
           cache.forgetPod(pod)
           return yield* failed(info, cycle, new Set())
         }
-        yield* Effect.forkIn(bindingCycle(framework, state, info, result.nodeName, cycle), scope)
+        bindings.unsafeOffer({ framework, state, info, nodeName: result.nodeName, cycle })
       })
 
+    // A bind plugin that dies fails its own binding only, as a fiber of its own would.
+    const bindNext = Effect.flatMap(Queue.take(bindings), (binding) =>
+      Effect.catchAllDefect(bindingCycle(binding), (defect) =>
+        Effect.logError(`binding ${binding.info.key} to ${binding.nodeName} died`, defect)
+      )
+    )
+    for (let i = 0; i < binders; i++) yield* Effect.forkScoped(Effect.forever(bindNext))
+    // As kube-scheduler: no pod is placed before the caches hold every node and bound pod.
+    yield* Effect.all([nodeInformer.waitForSync, podInformer.waitForSync])
     yield* Effect.forkScoped(Effect.forever(Effect.flatMap(queue.pop, scheduleOne)))
     yield* Effect.forkScoped(
       Effect.forever(

@@ -40,7 +40,7 @@ export const layer = (
 export const seeded =
   (seed = 42) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.withRandom(effect, Random.make(seed))
+    Effect.suspend(() => Effect.withRandom(effect, Random.make(seed)))
 
 /** Lets every runnable fiber run (a bounded number of scheduler turns, no time passes). */
 export const settle: Effect.Effect<void> = Effect.repeatN(Effect.yieldNow(), 50)

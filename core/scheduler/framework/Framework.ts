@@ -122,6 +122,146 @@ export const fitErrorMessage = (
 /** A go-style set listing (`[A B]`), as Kubernetes prints plugin names in messages. */
 const list = (names: Iterable<string>) => `[${[...names].sort().join(" ")}]`
 
+interface FilterPass {
+  readonly feasible: Array<NodeInfo>
+  readonly rejectedNodes: Array<NodeInfo>
+  /** Why each rejected node was rejected, with the rejecting plugin. */
+  readonly rejectedStatuses: Array<Plugin.Status>
+  /** A filter answered Error (the pass stopped there). */
+  error?: string
+}
+
+// The per-node loops are small functions of their own, so the engine optimises each on its own.
+
+/** Filters `nodes` from index `start` on, wrapping around, until `toFind` are feasible. */
+const filterNodes = (
+  state: Plugin.CycleState,
+  pod: Pod,
+  nodes: ReadonlyArray<NodeInfo>,
+  start: number,
+  toFind: number,
+  active: ReadonlyArray<Plugin.Plugin>
+): FilterPass => {
+  const n = nodes.length
+  // Sized once: growing an array of thousands of nodes by push copies it over and over.
+  const feasible = new Array<NodeInfo>(Math.min(n, toFind))
+  let found = 0
+  const pass: FilterPass = { feasible, rejectedNodes: [], rejectedStatuses: [] }
+  const filters = active.map((pl) => pl.filter!)
+  const m = filters.length
+  let at = start % n
+  for (let i = 0; i < n && found < toFind; i++) {
+    const node = nodes[at]
+    if (++at === n) at = 0
+    let j = 0
+    let s = Plugin.success
+    for (; j < m; j++) {
+      s = filters[j](state, pod, node)
+      if (s.code !== "Success") break
+    }
+    if (j === m) feasible[found++] = node
+    else if (isRejected(s)) {
+      pass.rejectedNodes.push(node)
+      pass.rejectedStatuses.push(withPlugin(s, active[j].name))
+    } else {
+      pass.error = errorStatus(active[j].name, "Filter", s).reasons[0]
+      break
+    }
+  }
+  feasible.length = found
+  return pass
+}
+
+/** An out-of-range score: the first plugin (in profile order) that gave one, and its first such score. */
+interface InvalidScore {
+  readonly plugin: number
+  readonly score: number
+}
+
+const inRange = (score: number) => score >= 0 && score <= Plugin.maxNodeScore
+
+/**
+ * `totals[i]`: node `i`'s weighted sum of the plugins' scores, in profile order, node by node (each
+ * NodeInfo is read once, while in cache); for profiles where no active plugin rescales its scores.
+ */
+const scoreAndWeigh = (
+  state: Plugin.CycleState,
+  pod: Pod,
+  nodes: ReadonlyArray<NodeInfo>,
+  scores: ReadonlyArray<NonNullable<Plugin.Plugin["score"]>>,
+  weights: ReadonlyArray<number>,
+  totals: Float64Array
+): InvalidScore | undefined => {
+  const k = scores.length
+  let invalid: InvalidScore | undefined
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]
+    let total = 0
+    for (let a = 0; a < k; a++) {
+      const value = scores[a](state, pod, node)
+      if (!inRange(value) && a < (invalid?.plugin ?? k)) invalid = { plugin: a, score: value }
+      total += value * weights[a]
+    }
+    totals[i] = total
+  }
+  return invalid
+}
+
+/** `buffers[a][i]`: plugin `a`'s raw score of node `i`, node by node (each NodeInfo is read once, while in cache). */
+const scoreNodes = (
+  state: Plugin.CycleState,
+  pod: Pod,
+  nodes: ReadonlyArray<NodeInfo>,
+  scores: ReadonlyArray<NonNullable<Plugin.Plugin["score"]>>,
+  buffers: ReadonlyArray<Float64Array>
+): void => {
+  const k = scores.length
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]
+    for (let a = 0; a < k; a++) buffers[a][i] = scores[a](state, pod, node)
+  }
+}
+
+/** `totals[i]`: node `i`'s weighted sum of the plugins' (rescaled) scores, in profile order. */
+const weigh = (
+  buffers: ReadonlyArray<Float64Array>,
+  weights: ReadonlyArray<number>,
+  f: number,
+  totals: Float64Array
+): InvalidScore | undefined => {
+  const k = buffers.length
+  let invalid: InvalidScore | undefined
+  for (let i = 0; i < f; i++) {
+    let total = 0
+    for (let a = 0; a < k; a++) {
+      const value = buffers[a][i]
+      if (!inRange(value) && a < (invalid?.plugin ?? k)) invalid = { plugin: a, score: value }
+      total += value * weights[a]
+    }
+    totals[i] = total
+  }
+  return invalid
+}
+
+/** `selectHost`: the highest total; among ties each node is equally likely (reservoir sampling). */
+const selectHost = (totals: Float64Array, f: number, random: () => number): number => {
+  let best = -Infinity
+  let chosen = 0
+  let ties = 0
+  for (let i = 0; i < f; i++) {
+    const total = totals[i]
+    if (total > best) {
+      best = total
+      chosen = i
+      ties = 1
+    } else if (total === best) {
+      ties++
+      if (random() * ties < 1) chosen = i
+    }
+  }
+  return chosen
+}
+
 interface ScorePlugin {
   readonly name: string
   readonly weight: number
@@ -250,7 +390,7 @@ const makeFramework = (profile: Profile, instances: ReadonlyMap<string, Plugin.P
   const errorResult = (message: string): ScheduleResult => ({ _tag: "Error", message })
 
   /** The reused normalizeScore entries of a plugin, exactly `n` long. */
-  const entries = (s: ScorePlugin, n: number) => {
+  const entriesOf = (s: ScorePlugin, n: number) => {
     while (s.pool.length < n) s.pool.push({ name: "", score: 0 })
     if (s.view.length !== n) s.view = s.pool.slice(0, n)
     return s.view
@@ -307,34 +447,13 @@ const makeFramework = (profile: Profile, instances: ReadonlyMap<string, Plugin.P
 
     // Filter, from where the previous cycle stopped, until enough feasible nodes are found.
     t = now?.() ?? 0
-    const n = nodes.length
     const hasScoring = p.scorePlugins.length > 0
-    const toFind = hasScoring ? numFeasibleNodesToFind(profile.percentageOfNodesToScore, n) : 1
+    const toFind = hasScoring ? numFeasibleNodesToFind(profile.percentageOfNodesToScore, nodes.length) : 1
     const active = p.filterPlugins.filter((pl) => !state.skipFilter.has(pl.name))
-    const filters = active.map((pl) => pl.filter!)
-    const m = filters.length
-    const feasible: Array<NodeInfo> = []
-    const rejectedNodes: Array<NodeInfo> = []
-    const rejectedStatuses: Array<Plugin.Status> = []
-    const start = nextStartNodeIndex
-    for (let i = 0; i < n && feasible.length < toFind; i++) {
-      const node = nodes[(start + i) % n]
-      let j = 0
-      let s = Plugin.success
-      for (; j < m; j++) {
-        s = filters[j](state, pod, node)
-        if (s.code !== "Success") break
-      }
-      if (j === m) feasible.push(node)
-      else if (isRejected(s)) {
-        rejectedNodes.push(node)
-        rejectedStatuses.push(withPlugin(s, active[j].name))
-      } else {
-        nextStartNodeIndex = (nextStartNodeIndex + feasible.length + rejectedNodes.length) % numAllNodes
-        return errorResult(errorStatus(active[j].name, "Filter", s).reasons[0])
-      }
-    }
+    const pass = filterNodes(state, pod, nodes, nextStartNodeIndex, toFind, active)
+    const { feasible, rejectedNodes, rejectedStatuses } = pass
     nextStartNodeIndex = (nextStartNodeIndex + feasible.length + rejectedNodes.length) % numAllNodes
+    if (pass.error !== undefined) return errorResult(pass.error)
     if (now !== undefined) timings.filter += now() - t
 
     if (feasible.length === 0) {
@@ -371,57 +490,38 @@ const makeFramework = (profile: Profile, instances: ReadonlyMap<string, Plugin.P
         timings.preScore += t2 - t
         t = t2
       }
-      // Node by node (each NodeInfo is read once, while it is in cache), then plugin by plugin.
       const scoring = p.scorePlugins.filter((sp) => !state.skipScore.has(sp.name))
-      const fns = scoring.map((sp) => sp.plugin.score!)
-      const buffers = scoring.map((sp) => (sp.raw.length >= f ? sp.raw : (sp.raw = new Float64Array(f * 2))))
-      const k = fns.length
-      for (let i = 0; i < f; i++) {
-        const node = feasible[i]
-        for (let a = 0; a < k; a++) buffers[a][i] = fns[a](state, pod, node)
-      }
-      let names: Array<string> | undefined
-      for (let a = 0; a < k; a++) {
-        const sp = scoring[a]
-        const raw = buffers[a]
-        if (sp.plugin.normalizeScore !== undefined) {
-          const scores = entries(sp, f)
+      const scores = scoring.map((sp) => sp.plugin.score!)
+      const weights = scoring.map((sp) => sp.weight)
+      let invalid: InvalidScore | undefined
+      if (scoring.every((sp) => sp.plugin.normalizeScore === undefined)) {
+        invalid = scoreAndWeigh(state, pod, feasible, scores, weights, totals)
+      } else {
+        // Raw scores first: a plugin rescales its own over all the nodes before the weighted sums.
+        const buffers = scoring.map((sp) => (sp.raw.length >= f ? sp.raw : (sp.raw = new Float64Array(f * 2))))
+        scoreNodes(state, pod, feasible, scores, buffers)
+        let names: Array<string> | undefined
+        scoring.forEach((sp, a) => {
+          if (sp.plugin.normalizeScore === undefined) return
+          const raw = buffers[a]
+          const entries = entriesOf(sp, f)
           names ??= feasible.map((n) => n.name)
           for (let i = 0; i < f; i++) {
-            scores[i].name = names[i]
-            scores[i].score = raw[i]
+            entries[i].name = names[i]
+            entries[i].score = raw[i]
           }
-          sp.plugin.normalizeScore(state, pod, scores)
-          for (let i = 0; i < f; i++) raw[i] = scores[i].score
-        }
-        const weight = sp.weight
-        for (let i = 0; i < f; i++) {
-          const value = raw[i]
-          if (!(value >= 0 && value <= Plugin.maxNodeScore))
-            return errorResult(
-              `plugin "${sp.name}" returns an invalid score ${value}, it should in the range of [0, ${Plugin.maxNodeScore}] after normalizing`
-            )
-          totals[i] += value * weight
-        }
+          sp.plugin.normalizeScore(state, pod, entries)
+          for (let i = 0; i < f; i++) raw[i] = entries[i].score
+        })
+        invalid = weigh(buffers, weights, f, totals)
       }
+      if (invalid !== undefined)
+        return errorResult(
+          `plugin "${scoring[invalid.plugin].name}" returns an invalid score ${invalid.score}, it should in the range of [0, ${Plugin.maxNodeScore}] after normalizing`
+        )
       if (now !== undefined) timings.score += now() - t
     }
-
-    // selectHost: the highest total; among ties each node is equally likely (reservoir sampling).
-    let best = -Infinity
-    let chosen = 0
-    let ties = 0
-    for (let i = 0; i < f; i++) {
-      const total = totals[i]
-      if (total > best) {
-        best = total
-        chosen = i
-        ties = 1
-      } else if (total === best) {
-        ties++
-        if (state.random() * ties < 1) chosen = i
-      }
-    }
+    const chosen = selectHost(totals, f, state.random)
     return { _tag: "Scheduled", nodeName: feasible[chosen].name, evaluatedNodes, feasibleNodes: f }
   }
 

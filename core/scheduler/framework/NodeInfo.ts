@@ -2,26 +2,23 @@
  * What the scheduler knows about one node (`framework.NodeInfo`): the Node object, the pods on it
  * (bound or assumed), their summed requests, the host ports in use, and the pods with affinity
  * terms. The scheduler cache keeps one per node and updates it incrementally; plugins only read it.
+ * What filters and scorers read for every node of every pod (taints, labels, images) is taken out
+ * of the Node object once, when it changes.
  */
-import type { Node } from "../../api/Node.js"
+import type { Node, Taint } from "../../api/Node.js"
 import type { Pod } from "../../api/Pod.js"
 import * as Resource from "./Resource.js"
 
-/** A pod with its requests computed once. */
+/** A pod with what the scheduler derives from it computed once. */
 export interface PodInfo {
   readonly pod: Pod
   /** `namespace/name`. */
   readonly key: string
   readonly requests: Resource.Resource
   readonly nonZeroRequests: Resource.Resource
+  /** As `hostPortsOf` writes them. */
+  readonly hostPorts: ReadonlyArray<string>
 }
-
-export const podInfo = (pod: Pod): PodInfo => ({
-  pod,
-  key: `${pod.metadata.namespace ?? "default"}/${pod.metadata.name ?? ""}`,
-  requests: Resource.podRequests(pod),
-  nonZeroRequests: Resource.podRequests(pod, true)
-})
 
 /** `protocol/hostIP/hostPort` of every host port a pod asks for. */
 export const hostPortsOf = (pod: Pod): ReadonlyArray<string> => {
@@ -32,16 +29,65 @@ export const hostPortsOf = (pod: Pod): ReadonlyArray<string> => {
   return ports
 }
 
+// Pod objects are never changed in place (informer objects are frozen), so one PodInfo serves every
+// plugin of every cycle that sees the same object, and the cache when it places it.
+const podInfos = new WeakMap<Pod, PodInfo>()
+
+/** The pod's PodInfo, computed once per pod object. */
+export const podInfo = (pod: Pod): PodInfo => {
+  let info = podInfos.get(pod)
+  if (info === undefined) {
+    info = {
+      pod,
+      key: `${pod.metadata.namespace ?? "default"}/${pod.metadata.name ?? ""}`,
+      requests: Resource.podRequests(pod),
+      nonZeroRequests: Resource.podRequests(pod, true),
+      hostPorts: hostPortsOf(pod)
+    }
+    podInfos.set(pod, info)
+  }
+  return info
+}
+
+/** `nginx` and `nginx:latest` are the same image: an untagged name gets `:latest`. */
+export const normalizedImageName = (name: string): string =>
+  name.lastIndexOf(":") <= name.lastIndexOf("/") ? `${name}:latest` : name
+
+/** A node's `status.images` as normalized name → size, read defensively (the field is loosely typed). */
+const imageSizesOf = (node: Node): ReadonlyMap<string, number> | undefined => {
+  if ((node.status?.images?.length ?? 0) === 0) return undefined
+  const sizes = new Map<string, number>()
+  for (const i of node.status?.images ?? []) {
+    const image = i as { names?: unknown; sizeBytes?: unknown }
+    if (!Array.isArray(image.names)) continue
+    const size = typeof image.sizeBytes === "number" ? image.sizeBytes : 0
+    for (const name of image.names) if (typeof name === "string") sizes.set(normalizedImageName(name), size)
+  }
+  return sizes.size === 0 ? undefined : sizes
+}
+
 const hasAffinity = (pod: Pod) =>
   pod.spec?.affinity?.podAffinity !== undefined || pod.spec?.affinity?.podAntiAffinity !== undefined
 
 const hasRequiredAntiAffinity = (pod: Pod) =>
   (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0
 
+const noLabels: Readonly<Record<string, string>> = Object.freeze({})
+const noTaints: ReadonlyArray<Taint> = Object.freeze([])
+
 export class NodeInfo {
   /** The node's name (also when the Node object is not known yet: pods can arrive first). */
   readonly name: string
-  node: Node | undefined
+  /** Set with `setNode` / `clearNode`, which keep the fields derived from it in step. */
+  node: Node | undefined = undefined
+  /** The node's labels (empty before the Node object is known). */
+  labels: Readonly<Record<string, string>> = noLabels
+  /** `spec.taints` (empty when none). */
+  taints: ReadonlyArray<Taint> = noTaints
+  /** `spec.unschedulable` (cordoned). */
+  unschedulable = false
+  /** The images the node reports holding, by normalized name, with their sizes in bytes; undefined: none. */
+  imageSizes: ReadonlyMap<string, number> | undefined = undefined
   readonly pods: Array<PodInfo> = []
   readonly podsWithAffinity: Array<PodInfo> = []
   readonly podsWithRequiredAntiAffinity: Array<PodInfo> = []
@@ -62,7 +108,21 @@ export class NodeInfo {
 
   setNode(node: Node): void {
     this.node = node
+    this.labels = node.metadata.labels ?? noLabels
+    this.taints = node.spec?.taints ?? noTaints
+    this.unschedulable = node.spec?.unschedulable === true
+    this.imageSizes = imageSizesOf(node)
     this.allocatable = Resource.fromList(node.status?.allocatable ?? node.status?.capacity)
+    this.generation++
+  }
+
+  /** The Node object is gone (its pods may still be here until they go too). */
+  clearNode(): void {
+    this.node = undefined
+    this.labels = noLabels
+    this.taints = noTaints
+    this.unschedulable = false
+    this.imageSizes = undefined
     this.generation++
   }
 
@@ -72,7 +132,7 @@ export class NodeInfo {
     if (hasRequiredAntiAffinity(info.pod)) this.podsWithRequiredAntiAffinity.push(info)
     Resource.addTo(this.requested, info.requests)
     Resource.addTo(this.nonZeroRequested, info.nonZeroRequests)
-    for (const port of hostPortsOf(info.pod)) this.usedPorts.set(port, (this.usedPorts.get(port) ?? 0) + 1)
+    for (const port of info.hostPorts) this.usedPorts.set(port, (this.usedPorts.get(port) ?? 0) + 1)
     this.generation++
   }
 
@@ -89,17 +149,12 @@ export class NodeInfo {
     drop(this.podsWithRequiredAntiAffinity)
     Resource.addTo(this.requested, info!.requests, -1)
     Resource.addTo(this.nonZeroRequested, info!.nonZeroRequests, -1)
-    for (const port of hostPortsOf(info!.pod)) {
+    for (const port of info!.hostPorts) {
       const n = (this.usedPorts.get(port) ?? 0) - 1
       if (n > 0) this.usedPorts.set(port, n)
       else this.usedPorts.delete(port)
     }
     this.generation++
     return true
-  }
-
-  /** The node's labels (empty before the Node object is known). */
-  get labels(): Readonly<Record<string, string>> {
-    return this.node?.metadata.labels ?? {}
   }
 }

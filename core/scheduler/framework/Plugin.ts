@@ -65,6 +65,19 @@ export class CycleState {
   }
 }
 
+/** A small, fast, seedable uniform generator in [0, 1) (mulberry32), for `CycleState.random`. */
+export const seededRandom = (seed: number): (() => number) => {
+  // The state is kept as a signed 32-bit integer (same bits), which the engine stores without boxing.
+  let a = seed | 0
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
 /** Every NodeInfo as of the start of this cycle (the scheduler cache's snapshot). */
 export interface Snapshot {
   readonly nodes: ReadonlyArray<NodeInfo>
@@ -72,6 +85,8 @@ export interface Snapshot {
   /** The nodes that hold at least one pod with pod (anti-)affinity terms, for InterPodAffinity. */
   readonly nodesWithAffinityPods: ReadonlyArray<NodeInfo>
   readonly nodesWithRequiredAntiAffinityPods: ReadonlyArray<NodeInfo>
+  /** The nodes that report holding images (`status.images`), for ImageLocality. */
+  readonly nodesWithImages: ReadonlyArray<NodeInfo>
 }
 
 export interface PreFilterResult {

@@ -26,21 +26,38 @@ export const empty = (): Resource => ({
   scalar: new Map()
 })
 
-const quantity = (q: string | number | undefined): Quantity.Quantity | undefined =>
-  q === undefined ? undefined : Either.getOrUndefined(Quantity.parse(q))
+// Pods repeat the same few quantities ("100m", "128Mi"), and converting one costs bigint arithmetic.
+const milliValues = new Map<string, number>()
+const values = new Map<string, number>()
+const cacheSize = 1024
+
+/** The quantity in millis (`milli`) or whole units, rounded up; undefined when it does not parse. */
+const amount = (q: string | number, milli: boolean): number | undefined => {
+  const cache = milli ? milliValues : values
+  const cached = typeof q === "string" ? cache.get(q) : undefined
+  if (cached !== undefined) return cached
+  const parsed = Either.getOrUndefined(Quantity.parse(q))
+  if (parsed === undefined) return undefined
+  const n = milli ? Quantity.milliValue(parsed) : Quantity.value(parsed)
+  if (typeof q === "string") {
+    if (cache.size >= cacheSize) cache.clear()
+    cache.set(q, n)
+  }
+  return n
+}
 
 /** A resource list (`requests`, `allocatable`) as numbers; unparseable values count as zero. */
 export const fromList = (list: ResourceList | undefined): Resource => {
   const r = empty()
   if (list === undefined) return r
-  for (const [name, value] of Object.entries(list)) {
-    const q = quantity(value)
-    if (q === undefined) continue
-    if (name === "cpu") r.milliCpu = Quantity.milliValue(q)
-    else if (name === "memory") r.memory = Quantity.value(q)
-    else if (name === "ephemeral-storage") r.ephemeralStorage = Quantity.value(q)
-    else if (name === "pods") r.allowedPodNumber = Quantity.value(q)
-    else r.scalar.set(name, Quantity.value(q))
+  for (const name in list) {
+    const n = amount(list[name], name === "cpu")
+    if (n === undefined) continue
+    if (name === "cpu") r.milliCpu = n
+    else if (name === "memory") r.memory = n
+    else if (name === "ephemeral-storage") r.ephemeralStorage = n
+    else if (name === "pods") r.allowedPodNumber = n
+    else r.scalar.set(name, n)
   }
   return r
 }

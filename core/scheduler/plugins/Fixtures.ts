@@ -104,19 +104,7 @@ export const nodeInfo = (n: Node, pods: ReadonlyArray<Pod> = []): NodeInfo => {
 export const bindTo = (info: NodeInfo, p: Pod): void =>
   info.addPod(podInfo({ ...p, spec: { ...p.spec, containers: p.spec?.containers ?? [], nodeName: info.name } }))
 
-/** A deterministic uniform generator in [0, 1) (mulberry32). */
-export const seededRandom = (seed: number): (() => number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-export const cycleState = (seed = 1): Plugin.CycleState => new Plugin.CycleState(seededRandom(seed))
+export const cycleState = (seed = 1): Plugin.CycleState => new Plugin.CycleState(Plugin.seededRandom(seed))
 
 const noHandle: Plugin.Handle = {
   bind: () => {

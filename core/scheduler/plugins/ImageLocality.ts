@@ -5,7 +5,7 @@
  * Nodes report images in `status.images` (`names`, `sizeBytes`); without any, every node scores 0.
  */
 import type { Pod } from "../../api/Pod.js"
-import type { NodeInfo } from "../framework/NodeInfo.js"
+import { normalizedImageName } from "../framework/NodeInfo.js"
 import * as Plugin from "../framework/Plugin.js"
 import { reader } from "./PluginArgs.js"
 import { stateData } from "./StateData.js"
@@ -16,25 +16,7 @@ const mb = 1024 * 1024
 const minThreshold = 23 * mb
 const maxContainerThreshold = 1000 * mb
 
-/** `nginx` and `nginx:latest` are the same image: an untagged name gets `:latest`. */
-export const normalizedImageName = (name: string): string =>
-  name.lastIndexOf(":") <= name.lastIndexOf("/") ? `${name}:latest` : name
-
-interface NodeImage {
-  readonly names: ReadonlyArray<string>
-  readonly sizeBytes: number
-}
-
-/** A node's `status.images`, read defensively (the field is loosely typed). */
-const imagesOf = (node: NodeInfo): ReadonlyArray<NodeImage> => {
-  const images = node.node?.status?.images
-  if (images === undefined || images.length === 0) return []
-  return images.flatMap((i) => {
-    const image = i as { names?: unknown; sizeBytes?: unknown }
-    const names = Array.isArray(image.names) ? image.names.filter((n): n is string => typeof n === "string") : []
-    return names.length === 0 ? [] : [{ names, sizeBytes: typeof image.sizeBytes === "number" ? image.sizeBytes : 0 }]
-  })
-}
+export { normalizedImageName }
 
 const podImages = (pod: Pod): ReadonlyArray<string> =>
   [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => normalizedImageName(c.image ?? ""))
@@ -50,16 +32,8 @@ interface PreScoreState {
 const countNodes = (images: ReadonlyArray<string>, snapshot: Plugin.Snapshot): ReadonlyMap<string, number> => {
   const wanted = new Set(images)
   const numNodes = new Map<string, number>()
-  for (const node of snapshot.nodes) {
-    if ((node.node?.status?.images?.length ?? 0) === 0) continue
-    const held = new Set<string>()
-    for (const image of imagesOf(node))
-      for (const name of image.names) {
-        const normalized = normalizedImageName(name)
-        if (wanted.has(normalized)) held.add(normalized)
-      }
-    for (const name of held) numNodes.set(name, (numNodes.get(name) ?? 0) + 1)
-  }
+  for (const node of snapshot.nodesWithImages)
+    for (const name of wanted) if (node.imageSizes!.has(name)) numNodes.set(name, (numNodes.get(name) ?? 0) + 1)
   return numNodes
 }
 
@@ -76,17 +50,16 @@ export const make: Plugin.PluginFactory = (args) => {
   return {
     name: Name,
     preScore: (state, pod, _nodes, snapshot) => {
+      // Where no node reports images every score is 0, which changes no choice.
+      if (snapshot.nodesWithImages.length === 0) return Plugin.skip
       preScoreState.write(state, { images: podImages(pod), snapshot, numNodes: undefined })
       return Plugin.success
     },
     score: (state, _pod, node) => {
-      // Most nodes report no images: decide that before any per-cycle scan of the cluster.
-      if ((node.node?.status?.images?.length ?? 0) === 0) return 0
+      const sizes = node.imageSizes
+      if (sizes === undefined) return 0
       const s = preScoreState.read(state)
       if (s === undefined) return 0
-      const sizes = new Map<string, number>()
-      for (const image of imagesOf(node))
-        for (const name of image.names) sizes.set(normalizedImageName(name), image.sizeBytes)
       const numNodes = (s.numNodes ??= countNodes(s.images, s.snapshot))
       const total = s.snapshot.nodes.length
       let sum = 0

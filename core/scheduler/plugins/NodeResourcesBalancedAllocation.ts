@@ -53,7 +53,14 @@ export const make: Plugin.PluginFactory = (raw) => {
     },
     score: (state, pod, node) => {
       const podRequests = preScoreState.read(state) ?? allocation.podRequests(pod)
-      return balancedScore(allocation.amounts(node, podRequests))
+      const allocatable = node.allocatable
+      if (!allocation.cpuAndMemory || allocatable.milliCpu === 0 || allocatable.memory === 0)
+        return balancedScore(allocation.amounts(node, podRequests))
+      // The default resources on a node that has both (the common case), read directly: std of two is |a - b| / 2.
+      const requested = node.requested
+      const cpu = Math.min((requested.milliCpu + podRequests[0]) / allocatable.milliCpu, 1)
+      const memory = Math.min((requested.memory + podRequests[1]) / allocatable.memory, 1)
+      return Math.trunc((1 - Math.abs((cpu - memory) / 2)) * Plugin.maxNodeScore)
     }
   }
 }

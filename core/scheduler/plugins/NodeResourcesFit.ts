@@ -9,9 +9,9 @@
  * `ignoredResources` and `ignoredResourceGroups` (extended resources the filter does not check).
  */
 import type { Pod } from "../../api/Pod.js"
-import type { NodeInfo } from "../framework/NodeInfo.js"
+import { type NodeInfo, podInfo } from "../framework/NodeInfo.js"
 import * as Plugin from "../framework/Plugin.js"
-import * as Resource from "../framework/Resource.js"
+import type * as Resource from "../framework/Resource.js"
 import { reader, type Reader } from "./PluginArgs.js"
 import * as ResourceAllocation from "./ResourceAllocation.js"
 import { stateData } from "./StateData.js"
@@ -25,38 +25,16 @@ export interface ShapePoint {
   readonly score: number
 }
 
-/** A resource score from the allocatable and requested amounts (with the pod) of each resource. */
-export type Scorer = (amounts: ResourceAllocation.Amounts, weights: ReadonlyArray<number>) => number
+/** One resource's score, 0..100, from its allocatable (> 0) and requested amounts (with the pod). */
+export type ResourceScorer = (allocatable: number, requested: number) => number
 
 const max = Plugin.maxNodeScore
 
-/** `(allocatable - requested) / allocatable`, weighted: emptier nodes score higher. */
-export const leastAllocated: Scorer = ({ allocatable, requested }, weights) => {
-  let score = 0
-  let weightSum = 0
-  for (let i = 0; i < weights.length; i++) {
-    const a = allocatable[i]
-    if (a === 0) continue
-    const r = requested[i]
-    score += (r > a ? 0 : Math.floor(((a - r) * max) / a)) * weights[i]
-    weightSum += weights[i]
-  }
-  return weightSum === 0 ? 0 : Math.floor(score / weightSum)
-}
+/** `(allocatable - requested) / allocatable`: emptier nodes score higher. */
+export const leastAllocated: ResourceScorer = (a, r) => (r > a ? 0 : Math.floor(((a - r) * max) / a))
 
-/** `requested / allocatable`, weighted: fuller nodes score higher. */
-export const mostAllocated: Scorer = ({ allocatable, requested }, weights) => {
-  let score = 0
-  let weightSum = 0
-  for (let i = 0; i < weights.length; i++) {
-    const a = allocatable[i]
-    if (a === 0) continue
-    const r = Math.min(requested[i], a)
-    score += Math.floor((r * max) / a) * weights[i]
-    weightSum += weights[i]
-  }
-  return weightSum === 0 ? 0 : Math.floor(score / weightSum)
-}
+/** `requested / allocatable`: fuller nodes score higher. */
+export const mostAllocated: ResourceScorer = (a, r) => Math.floor((Math.min(r, a) * max) / a)
 
 /** Kubernetes' default shape for RequestedToCapacityRatio (equivalent to LeastAllocated). */
 export const defaultShape: ReadonlyArray<ShapePoint> = [
@@ -79,24 +57,10 @@ const brokenLinear = (shape: ReadonlyArray<ShapePoint>) => {
   }
 }
 
-/** The shape's score at each resource's utilisation, weighted over the resources that score above 0. */
-export const requestedToCapacityRatio = (shape: ReadonlyArray<ShapePoint>): Scorer => {
+/** The shape's score at the resource's utilisation. */
+export const requestedToCapacityRatio = (shape: ReadonlyArray<ShapePoint>): ResourceScorer => {
   const f = brokenLinear(shape)
-  return ({ allocatable, requested }, weights) => {
-    let score = 0
-    let weightSum = 0
-    for (let i = 0; i < weights.length; i++) {
-      const a = allocatable[i]
-      if (a === 0) continue
-      const r = requested[i]
-      const resourceScore = f(r > a ? 100 : Math.floor((r * 100) / a))
-      if (resourceScore > 0) {
-        score += resourceScore * weights[i]
-        weightSum += weights[i]
-      }
-    }
-    return weightSum === 0 ? 0 : Math.round(score / weightSum)
-  }
+  return (a, r) => f(r > a ? 100 : Math.floor((r * 100) / a))
 }
 
 const readShape = (args: Reader, strategy: Readonly<Record<string, unknown>>): ReadonlyArray<ShapePoint> => {
@@ -119,7 +83,29 @@ const readShape = (args: Reader, strategy: Readonly<Record<string, unknown>>): R
 
 interface Strategy {
   readonly resources: ReadonlyArray<ResourceAllocation.ResourceSpec>
-  readonly scorer: Scorer
+  readonly scorer: ResourceScorer
+  /** RequestedToCapacityRatio averages only the resources scoring above 0, and rounds; the others floor. */
+  readonly ratio: boolean
+}
+
+/** The weighted mean of the strategy's scores of the resources the node has (allocatable > 0). */
+const weightedMean = (
+  strategy: Strategy,
+  { allocatable, requested }: ResourceAllocation.Amounts,
+  weights: ReadonlyArray<number>
+) => {
+  let score = 0
+  let weightSum = 0
+  for (let i = 0; i < weights.length; i++) {
+    const a = allocatable[i]
+    if (a === 0) continue
+    const resourceScore = strategy.scorer(a, requested[i])
+    if (strategy.ratio && !(resourceScore > 0)) continue
+    score += resourceScore * weights[i]
+    weightSum += weights[i]
+  }
+  if (weightSum === 0) return 0
+  return strategy.ratio ? Math.round(score / weightSum) : Math.floor(score / weightSum)
 }
 
 const strategyFrom = (args: Reader, object: Readonly<Record<string, unknown>> | undefined): Strategy => {
@@ -130,11 +116,11 @@ const strategyFrom = (args: Reader, object: Readonly<Record<string, unknown>> | 
   const resources = ResourceAllocation.readResources(reader(Name, { resources: s.resources }, ["resources"]))
   switch (type) {
     case "LeastAllocated":
-      return { resources, scorer: leastAllocated }
+      return { resources, scorer: leastAllocated, ratio: false }
     case "MostAllocated":
-      return { resources, scorer: mostAllocated }
+      return { resources, scorer: mostAllocated, ratio: false }
     case "RequestedToCapacityRatio":
-      return { resources, scorer: requestedToCapacityRatio(readShape(args, s)) }
+      return { resources, scorer: requestedToCapacityRatio(readShape(args, s)), ratio: true }
     default:
       return args.fail(
         `scoring strategy ${JSON.stringify(type)} is not supported (LeastAllocated, MostAllocated, RequestedToCapacityRatio)`
@@ -153,7 +139,7 @@ interface PreFilterState {
 const tooManyPods = Plugin.unschedulable("Too many pods")
 
 const podRequest = (pod: Pod): PreFilterState => {
-  const request = Resource.podRequests(pod)
+  const request = podInfo(pod).requests
   const empty =
     request.milliCpu === 0 && request.memory === 0 && request.ephemeralStorage === 0 && request.scalar.size === 0
   return { request, empty }
@@ -175,6 +161,17 @@ export const make: Plugin.PluginFactory = (raw) => {
   const allocation = ResourceAllocation.make(strategy.resources, false)
   const preFilterState = stateData<PreFilterState>(`PreFilter${Name}`)
   const preScoreState = stateData<ReadonlyArray<number>>(`PreScore${Name}`)
+  const [cpuWeight, memoryWeight] = allocation.weights
+  /** The node's score; the default resources on a node that has both are read directly (the common case). */
+  const nodeScore = (node: NodeInfo, podRequests: ReadonlyArray<number>) => {
+    const allocatable = node.allocatable
+    if (!allocation.cpuAndMemory || strategy.ratio || allocatable.milliCpu === 0 || allocatable.memory === 0)
+      return weightedMean(strategy, allocation.amounts(node, podRequests), allocation.weights)
+    const requested = node.nonZeroRequested
+    const cpu = strategy.scorer(allocatable.milliCpu, requested.milliCpu + podRequests[0])
+    const memory = strategy.scorer(allocatable.memory, requested.memory + podRequests[1])
+    return Math.floor((cpu * cpuWeight + memory * memoryWeight) / (cpuWeight + memoryWeight))
+  }
   /** Every resource the node lacks for the request (`fitsRequest`), in Kubernetes' order. */
   const insufficient = (r: Resource.Resource, node: NodeInfo, tooMany: boolean): Plugin.Status => {
     const [allocatable, requested] = [node.allocatable, node.requested]
@@ -216,8 +213,7 @@ export const make: Plugin.PluginFactory = (raw) => {
       return Plugin.success
     },
     score: (state, pod, node) => {
-      const podRequests = preScoreState.read(state) ?? allocation.podRequests(pod)
-      return strategy.scorer(allocation.amounts(node, podRequests), allocation.weights)
+      return nodeScore(node, preScoreState.read(state) ?? allocation.podRequests(pod))
     },
     events: [
       { resource: "Pod", action: "Delete" },

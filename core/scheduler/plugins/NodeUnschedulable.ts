@@ -22,7 +22,7 @@ export const make: Plugin.PluginFactory = (args) => {
     name: Name,
     filter: (_state, pod, node) => {
       if (node.node === undefined) return unknown
-      if (node.node.spec?.unschedulable !== true) return Plugin.success
+      if (!node.unschedulable) return Plugin.success
       return tolerated(pod.spec?.tolerations, unschedulableTaint) ? Plugin.success : cordoned
     },
     events: [

@@ -123,7 +123,7 @@ const countPods = (pods: ReadonlyArray<PodInfo>, c: Constraint, namespace: strin
 /** Whether the node's pods count for the constraint (`matchNodeInclusionPolicies`). */
 const included = (c: Constraint, pod: Pod, node: NodeInfo, affinity: NodeSelectors.NodeMatcher | undefined) =>
   (!c.honorAffinity || NodeSelectors.matchesNode(affinity, node.node)) &&
-  (!c.honorTaints || firstUntoleratedHardTaint(node.node?.spec?.taints, pod.spec?.tolerations) === undefined)
+  (!c.honorTaints || firstUntoleratedHardTaint(node.taints, pod.spec?.tolerations) === undefined)
 
 interface PreFilterState {
   readonly constraints: ReadonlyArray<Constraint>

@@ -4,8 +4,8 @@
  * Amounts go into reusable arrays, because a scorer runs for every feasible node of every pod.
  */
 import type { Pod } from "../../api/Pod.js"
-import type { NodeInfo } from "../framework/NodeInfo.js"
-import * as Resource from "../framework/Resource.js"
+import { type NodeInfo, podInfo } from "../framework/NodeInfo.js"
+import type * as Resource from "../framework/Resource.js"
 import type { Reader } from "./PluginArgs.js"
 
 export interface ResourceSpec {
@@ -53,6 +53,8 @@ export interface Amounts {
 export interface ResourceAllocation {
   readonly resources: ReadonlyArray<ResourceSpec>
   readonly weights: ReadonlyArray<number>
+  /** Whether the resources are the default ones, CPU then memory, which scorers may read off the NodeInfo directly. */
+  readonly cpuAndMemory: boolean
   /** The pod's request of each resource; with `nonZero`, unset CPU / memory count the scoring defaults. */
   readonly podRequests: (pod: Pod) => ReadonlyArray<number>
   /** Fills the shared `amounts` for this node; an extended resource the pod does not request is (0, 0). */
@@ -85,39 +87,28 @@ export const make = (resources: ReadonlyArray<ResourceSpec>, useRequested: boole
   return {
     resources,
     weights: resources.map((r) => r.weight),
+    cpuAndMemory: kinds.length === 2 && kinds[0] === CPU && kinds[1] === MEMORY,
     podRequests: (pod) => {
-      const requests = Resource.podRequests(pod, !useRequested)
+      const info = podInfo(pod)
+      const requests = useRequested ? info.requests : info.nonZeroRequests
       return kinds.map((_, i) => amountOf(requests, i))
     },
-    amounts:
-      kinds.length === 2 && kinds[0] === CPU && kinds[1] === MEMORY
-        ? (node, podRequests) => {
-            // The default resources, without the per-resource dispatch.
-            const base = useRequested ? node.requested : node.nonZeroRequested
-            const allocatable = node.allocatable
-            amounts.allocatable[0] = allocatable.milliCpu
-            amounts.requested[0] = base.milliCpu + podRequests[0]
-            amounts.allocatable[1] = allocatable.memory
-            amounts.requested[1] = base.memory + podRequests[1]
-            return amounts
-          }
-        : (node, podRequests) => {
-            const base = useRequested ? node.requested : node.nonZeroRequested
-            for (let i = 0; i < kinds.length; i++) {
-              const request = podRequests[i]
-              const kind = kinds[i]
-              if (kind === SCALAR) {
-                const allocatable = node.allocatable.scalar.get(names[i])
-                const scored = request !== 0 && allocatable !== undefined
-                amounts.allocatable[i] = scored ? allocatable : 0
-                amounts.requested[i] = scored ? (node.requested.scalar.get(names[i]) ?? 0) + request : 0
-              } else {
-                amounts.allocatable[i] = amountOf(node.allocatable, i)
-                amounts.requested[i] =
-                  (kind === EPHEMERAL ? node.requested.ephemeralStorage : amountOf(base, i)) + request
-              }
-            }
-            return amounts
-          }
+    amounts: (node, podRequests) => {
+      const base = useRequested ? node.requested : node.nonZeroRequested
+      for (let i = 0; i < kinds.length; i++) {
+        const request = podRequests[i]
+        const kind = kinds[i]
+        if (kind === SCALAR) {
+          const allocatable = node.allocatable.scalar.get(names[i])
+          const scored = request !== 0 && allocatable !== undefined
+          amounts.allocatable[i] = scored ? allocatable : 0
+          amounts.requested[i] = scored ? (node.requested.scalar.get(names[i]) ?? 0) + request : 0
+        } else {
+          amounts.allocatable[i] = amountOf(node.allocatable, i)
+          amounts.requested[i] = (kind === EPHEMERAL ? node.requested.ephemeralStorage : amountOf(base, i)) + request
+        }
+      }
+      return amounts
+    }
   }
 }

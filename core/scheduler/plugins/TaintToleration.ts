@@ -30,8 +30,8 @@ export const make: Plugin.PluginFactory = (args) => {
         filtered = state
         sawPreferNoSchedule = false
       }
-      const taints = node.node?.spec?.taints
-      if (taints === undefined || taints.length === 0) return Plugin.success
+      const taints = node.taints
+      if (taints.length === 0) return Plugin.success
       if (!sawPreferNoSchedule) sawPreferNoSchedule = taints.some((t) => t.effect === "PreferNoSchedule")
       const taint = firstUntoleratedHardTaint(taints, pod.spec?.tolerations)
       if (taint === undefined) return Plugin.success
@@ -43,8 +43,8 @@ export const make: Plugin.PluginFactory = (args) => {
       return Plugin.success
     },
     score: (state, pod, node) => {
-      const taints = node.node?.spec?.taints
-      if (taints === undefined || taints.length === 0) return 0
+      const taints = node.taints
+      if (taints.length === 0) return 0
       const tolerations = preScoreState.read(state) ?? preferNoScheduleTolerations(pod.spec?.tolerations)
       let intolerable = 0
       for (const taint of taints)
