@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import * as Api from "./api.bench.js"
+import * as Scheduler from "./scheduler.bench.js"
 import { type Row, runSuite } from "./harness.js"
 import * as Store from "./store.bench.js"
 
@@ -23,5 +24,11 @@ describe("bench", () => {
     const rows = await Api.latency({ count: 20, warmUp: 5 })
     expectFigures(rows, 10)
     expect(rows[0].ratio).toBe(1)
+  })
+
+  it("measures scheduling throughput against the read-once loop", { timeout: 60_000 }, async () => {
+    const rows = await Scheduler.throughput({ nodes: [20], pods: 50, runPods: 20, runNodes: [20] })
+    expectFigures(rows, 3)
+    expect(rows[0]!.ratio).toBe(1)
   })
 })

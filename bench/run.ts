@@ -4,6 +4,7 @@
  */
 import * as Api from "./api.bench.js"
 import { formatRows, runSuite, type Row } from "./harness.js"
+import * as Scheduler from "./scheduler.bench.js"
 import * as Store from "./store.bench.js"
 
 const usage = "usage: npm run bench [-- --quick]"
@@ -16,6 +17,13 @@ const main = async (args: ReadonlyArray<string>): Promise<void> => {
   for (const suite of [...Store.suites, ...Api.suites])
     rows.push(...(await runSuite(suite, { maxTime: quick ? 0.1 : 2 })))
   rows.push(...(await Api.latency({ count: quick ? 100 : 1_000 })))
+  rows.push(
+    ...(await Scheduler.throughput(
+      quick
+        ? { nodes: [100], pods: 200, runPods: 100, runNodes: [100] }
+        : { nodes: [100, 1_000, 5_000], pods: 10_000, runPods: 2_000, runNodes: [100, 1_000] }
+    ))
+  )
   process.stdout.write(formatRows(rows) + "\n")
 }
 
