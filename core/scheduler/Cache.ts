@@ -6,7 +6,8 @@
  */
 import type { Node } from "../api/Node.js"
 import type { Pod } from "../api/Pod.js"
-import { NodeInfo, type PodInfo, podInfo } from "./framework/NodeInfo.js"
+import { isPodTerminal } from "../controllers/PodConditions.js"
+import { hasAffinity, NodeInfo, type PodInfo, podInfo } from "./framework/NodeInfo.js"
 import type { Snapshot } from "./framework/Plugin.js"
 import * as Snapshots from "./framework/Snapshot.js"
 import { podKey } from "./SchedulingQueue.js"
@@ -16,12 +17,6 @@ interface PodState {
   readonly nodeName: string
   assumed: boolean
 }
-
-const hasAffinity = (pod: Pod) =>
-  pod.spec?.affinity?.podAffinity !== undefined || pod.spec?.affinity?.podAntiAffinity !== undefined
-
-/** Succeeded and Failed pods hold no resources. */
-export const isTerminal = (pod: Pod): boolean => pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed"
 
 export class Cache {
   private readonly nodeInfos = new Map<string, NodeInfo>()
@@ -87,14 +82,14 @@ export class Cache {
   /** A bound pod seen by the informer (confirms an assumed pod). */
   addPod(pod: Pod): void {
     const nodeName = pod.spec?.nodeName ?? ""
-    if (nodeName === "" || isTerminal(pod)) return
+    if (nodeName === "" || isPodTerminal(pod)) return
     const info = podInfo(pod)
     this.unplace(info.key)
     this.place(info, nodeName, false)
   }
 
   updatePod(pod: Pod): void {
-    if (isTerminal(pod)) this.removePod(pod)
+    if (isPodTerminal(pod)) this.removePod(pod)
     else this.addPod(pod)
   }
 

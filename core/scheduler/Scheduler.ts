@@ -20,7 +20,8 @@ import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
 import * as LeaderElection from "../client/LeaderElection.js"
 import { SharedInformers } from "../informer/SharedInformers.js"
-import { Cache, isTerminal } from "./Cache.js"
+import { isPodTerminal } from "../controllers/PodConditions.js"
+import { Cache } from "./Cache.js"
 import * as Framework from "./framework/Framework.js"
 import { CycleState, type ClusterEvent, type Handle, seededRandom } from "./framework/Plugin.js"
 import * as Status from "./framework/Plugin.js"
@@ -146,7 +147,7 @@ export const make = (
 
     const responsible = (pod: Pod) =>
       (pod.spec?.nodeName ?? "") === "" &&
-      !isTerminal(pod) &&
+      !isPodTerminal(pod) &&
       pod.metadata.deletionTimestamp === undefined &&
       (pod.spec?.schedulingGates?.length ?? 0) === 0 &&
       frameworkFor(pod) !== undefined
@@ -181,7 +182,7 @@ export const make = (
         if (bound(pod)) {
           if (!bound(old)) queue.delete(pod)
           cache.updatePod(pod)
-          if (isTerminal(pod) && !isTerminal(old)) return moveAll({ resource: "Pod", action: "Delete" })
+          if (isPodTerminal(pod) && !isPodTerminal(old)) return moveAll({ resource: "Pod", action: "Delete" })
           return labelsChanged(old, pod) ? moveAll({ resource: "Pod", action: "Update" }) : Effect.void
         }
         if (!responsible(pod)) return Effect.sync(() => queue.delete(pod))

@@ -66,7 +66,8 @@ const imageSizesOf = (node: Node): ReadonlyMap<string, number> | undefined => {
   return sizes.size === 0 ? undefined : sizes
 }
 
-const hasAffinity = (pod: Pod) =>
+/** The pod has pod affinity or anti-affinity terms (InterPodAffinity must look at it). */
+export const hasAffinity = (pod: Pod) =>
   pod.spec?.affinity?.podAffinity !== undefined || pod.spec?.affinity?.podAntiAffinity !== undefined
 
 const hasRequiredAntiAffinity = (pod: Pod) =>
