@@ -391,6 +391,60 @@ describe("Informer", () => {
     )
   )
 
+  it.effect("an object deleted and created again while the watch was down is a delete and an add, not an update", () =>
+    runLinked(
+      Effect.gen(function* () {
+        const link = yield* Link
+        const store = yield* Store
+        yield* link.writer.create(Pods, pod("a"))
+        const informer = yield* Informer.make(Pods)
+        const log: Array<string> = []
+        const uids: Array<string | undefined> = []
+        yield* informer.addHandler({
+          ...recorder(log),
+          onDelete: (obj, unknown) =>
+            Effect.sync(() => {
+              uids.push(obj.metadata.uid)
+              log.push(`delete ${obj.metadata.name}${unknown ? " unknown" : ""}`)
+            })
+        })
+        yield* informer.waitForSync
+        const first = informer.get("default/a")!.metadata.uid
+
+        yield* link.cut
+        yield* link.writer.delete(Pods, "a")
+        const second = yield* link.writer.create(Pods, pod("a"))
+        yield* store.compact(yield* store.revision)
+        yield* link.heal
+        yield* expectLog(log, ["add a initial", "delete a unknown", "add a"])
+        expect(uids).toEqual([first])
+        expect(informer.get("default/a")?.metadata.uid).toBe(second.metadata.uid)
+      })
+    )
+  )
+
+  it.effect("a handler is removed when the scope that added it closes", () =>
+    runCluster(
+      Effect.gen(function* () {
+        const client = yield* Client.Client
+        const informer = yield* Informer.make(Pods)
+        yield* informer.waitForSync
+        const [term1, term2]: [Array<string>, Array<string>] = [[], []]
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            yield* informer.addHandler(recorder(term1))
+            yield* client.create(Pods, pod("a"))
+            yield* expectLog(term1, ["add a"])
+          })
+        )
+        yield* informer.addHandler(recorder(term2))
+        yield* client.create(Pods, pod("b"))
+        yield* expectLog(term2, ["add a initial", "add b"])
+        expect(term1).toEqual(["add a"])
+      })
+    )
+  )
+
   it.effect("backs off while the server is unreachable instead of looping", () =>
     runLinked(
       Effect.gen(function* () {

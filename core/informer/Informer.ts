@@ -80,9 +80,12 @@ export interface Informer<A extends KubeObject> {
   readonly addIndexer: (name: string, index: IndexFunc<A>) => void
   /**
    * Registers a handler; once the informer has synced, the handler first gets `onAdd(obj, true)`
-   * for every cached object (as client-go does for late handlers). Returns once registered.
+   * for every cached object (as client-go does for late handlers). Returns once registered; the
+   * handler is removed when the scope closes, so a component restarted per leadership term does
+   * not leave its old handlers behind. Must not be called from a handler of the same informer
+   * (the registration waits for the event being delivered: a deadlock).
    */
-  readonly addHandler: (handler: EventHandler<A>) => Effect.Effect<void>
+  readonly addHandler: (handler: EventHandler<A>) => Effect.Effect<void, never, Scope.Scope>
   /** True once the first list has been delivered to the handlers. */
   readonly hasSynced: () => boolean
   /** Waits until `hasSynced`. */
@@ -158,7 +161,8 @@ export const make = <A extends KubeObject>(
       [byOwnerUid]: ownerUidIndex,
       [byNodeName]: nodeNameIndex
     })
-    const handlers: Array<EventHandler<A>> = []
+    // Replaced, never mutated: a delivery in progress keeps the list it started with.
+    let handlers: ReadonlyArray<EventHandler<A>> = []
     // One event, re-list, resync or handler registration at a time: a late handler's replay never interleaves with events.
     const lock = yield* Effect.makeSemaphore(1)
     const synced = yield* Deferred.make<void>()
@@ -209,7 +213,11 @@ export const make = <A extends KubeObject>(
           listed.add(key)
           const old = cache.put(key, obj)
           if (old === undefined) yield* notify((handler) => handler.onAdd?.(obj, initial))
-          else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion)
+          else if (old.metadata.uid !== obj.metadata.uid) {
+            // Deleted and created again under the same name while the watch was down: two objects, not one.
+            yield* notify((handler) => handler.onDelete?.(old, true))
+            yield* notify((handler) => handler.onAdd?.(obj, false))
+          } else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion)
             yield* notify((handler) => handler.onUpdate?.(old, obj))
         }
         for (const key of cache.keys()) {
@@ -299,14 +307,24 @@ export const make = <A extends KubeObject>(
       byIndex: cache.byIndex,
       addIndexer: cache.addIndexer,
       addHandler: (handler) =>
-        lock.withPermits(1)(
-          Effect.suspend(() => {
-            handlers.push(handler)
-            return hasSynced
-              ? Effect.forEach(cache.list(), (obj) => guarded(() => handler.onAdd?.(obj, true)), { discard: true })
-              : Effect.void
-          })
-        ),
+        lock
+          .withPermits(1)(
+            Effect.suspend(() => {
+              handlers = [...handlers, handler]
+              return hasSynced
+                ? Effect.forEach(cache.list(), (obj) => guarded(() => handler.onAdd?.(obj, true)), { discard: true })
+                : Effect.void
+            })
+          )
+          .pipe(
+            Effect.zipRight(
+              Effect.addFinalizer(() =>
+                Effect.sync(() => {
+                  handlers = handlers.filter((h) => h !== handler)
+                })
+              )
+            )
+          ),
       hasSynced: () => hasSynced,
       waitForSync: Deferred.await(synced),
       lastSyncResourceVersion: () => resourceVersion

@@ -182,7 +182,6 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
       Duration.decode(options.nodeStatusReportFrequency ?? defaultNodeStatusReportFrequency)
     )
     const nodeName = options.nodeName
-    const nodeUid = yield* Ref.make<string | undefined>(undefined)
     const lastReport = yield* Ref.make<number | undefined>(undefined)
     const lastVersion = yield* Ref.make<string | undefined>(undefined)
 
@@ -220,7 +219,7 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
     const register = Effect.gen(function* () {
       const now = rfc3339(yield* Clock.currentTimeMillis)
       const { status, transitions } = desiredStatus(options, undefined, yield* health, now)
-      const node = yield* client.create(Nodes, initialNode(status)).pipe(
+      yield* client.create(Nodes, initialNode(status)).pipe(
         Effect.tap((created) => recordTransitions(created, transitions)),
         Effect.tap(() => Effect.logInfo("registered node")),
         Effect.catchTag("AlreadyExists", () =>
@@ -230,14 +229,12 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
           )
         )
       )
-      yield* Ref.set(nodeUid, node.metadata.uid)
     })
 
     // GET, compute, write when changed or due; a conflict (someone else wrote the node) re-reads.
     const postStatus = Effect.gen(function* () {
       const h = yield* health
       const node = yield* client.get(Nodes, nodeName)
-      yield* Ref.set(nodeUid, node.metadata.uid)
       const nowMillis = yield* Clock.currentTimeMillis
       const { status, transitions } = desiredStatus(options, node.status, h, rfc3339(nowMillis))
       const last = yield* Ref.get(lastReport)
@@ -287,13 +284,20 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
     // Renews from the last Lease written (no GET per beat); a conflict or a missing Lease re-reads or creates it.
     const renewLease = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      const uid = yield* Ref.get(nodeUid)
       const cached = yield* Ref.get(latestLease)
       const fresh =
         cached ??
         (yield* client
           .get(Leases, nodeName, { namespace: nodeLeaseNamespace })
           .pipe(Effect.catchTag("NotFound", () => Effect.succeed(undefined))))
+      // The owner is the Node as it is now (setNodeOwnerFunc): a deleted Node owns nothing, a recreated one anew.
+      const uid =
+        (fresh?.metadata.ownerReferences ?? []).length > 0
+          ? undefined
+          : yield* client.get(Nodes, nodeName).pipe(
+              Effect.map((node) => node.metadata.uid),
+              Effect.catchTag("NotFound", () => Effect.succeed(undefined))
+            )
       const written =
         fresh === undefined
           ? yield* client.create(Leases, leaseFor(undefined, uid, now))

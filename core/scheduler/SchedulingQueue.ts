@@ -99,6 +99,7 @@ export class SchedulingQueue {
 
   /** A new pending pod. */
   add(pod: Pod, now: number): void {
+    if (this.closed) return
     const key = podKey(pod)
     if (this.inFlight.has(key)) {
       this.inFlight.set(key, pod)
