@@ -300,6 +300,29 @@ describe("Kubelet", () => {
     )
   )
 
+  it.effect("a second deletion with a shorter grace period cuts the termination under way short", () =>
+    withKubelet((runtime) =>
+      Effect.gen(function* () {
+        const client = yield* Client
+        yield* create(
+          pod("slow", { terminationGracePeriodSeconds: 30 }, { [MemoryRuntime.ignoreSigtermAnnotation]: "true" })
+        )
+        yield* running("slow")
+        yield* client.delete(Pods, "slow", { namespace: "default" })
+        yield* TestCluster.settle
+        yield* TestClock.adjust(Duration.seconds(5))
+        yield* client.delete(Pods, "slow", { namespace: "default", gracePeriodSeconds: 2 })
+        expect((yield* get("slow")).metadata.deletionGracePeriodSeconds).toBe(2)
+        yield* TestCluster.settle
+        yield* TestClock.adjust(Duration.seconds(3))
+        yield* TestCluster.settle
+        const after = yield* Effect.either(get("slow"))
+        expect(after._tag === "Left" ? after.left._tag : "still there").toBe("NotFound")
+        expect(yield* runtime.listContainers).toEqual([])
+      })
+    )
+  )
+
   it.effect("a restarted kubelet re-adopts running containers and removes those of pods deleted meanwhile", () =>
     Effect.gen(function* () {
       const client = yield* Client

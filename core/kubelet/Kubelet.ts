@@ -73,6 +73,7 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
   Effect.gen(function* () {
     const runtime = yield* ContainerRuntime
     const client = yield* Client
+    const scope = yield* Effect.scope
     const nodeName = options.nodeName
     const { syncFrequency, runtimeRelistPeriod, maxContainerRestartBackoff } = periods(options)
     const hostIP = options.nodeIP ?? NodeStatus.defaultNodeIP(nodeName)
@@ -176,6 +177,29 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
         yield* SyncPod.removePod(stopped)
         yield* deleteFromApi(pod)
       })
+
+    /** A second deletion of a terminating pod with a shorter grace period (kubectl delete --grace-period=1, --force). */
+    const shortened = (old: Pod, pod: Pod) =>
+      old.metadata.deletionTimestamp !== undefined &&
+      pod.metadata.deletionTimestamp !== undefined &&
+      SyncPod.gracePeriodOf(pod) < SyncPod.gracePeriodOf(old)
+
+    /**
+     * The termination under way waits out the old grace period; as the kubelet cancels it, a kill
+     * with the new one runs beside it, and the stop it waits on returns as soon as the containers exit.
+     */
+    const hurry = (pod: Pod) =>
+      Effect.gen(function* () {
+        const runtimePod = yield* RuntimePod.get(pod.metadata.uid ?? "")
+        yield* SyncPod.killPod(ctx, pod, runtimePod, Math.max(1, SyncPod.gracePeriodOf(pod)))
+      }).pipe(
+        Effect.catchAll((error) =>
+          Effect.logWarning(`could not shorten the termination of ${pod.metadata.name}`, error)
+        ),
+        Effect.provideService(ContainerRuntime, runtime),
+        Effect.forkIn(scope),
+        Effect.asVoid
+      )
 
     const syncPod = (uid: string): Effect.Effect<PodWorkers.SyncOutcome, never, ContainerRuntime> =>
       Effect.gen(function* () {
@@ -294,6 +318,7 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
         onUpdate: (old, pod) =>
           Effect.suspend(() => {
             remember(pod)
+            if (shortened(old, pod)) return Effect.zipRight(hurry(pod), workers.update(pod.metadata.uid ?? ""))
             // A status we wrote ourselves needs no sync; anything else (spec, deletion, others' writes) does.
             return old !== pod && statusWriter.isOwnWrite(pod) ? Effect.void : workers.update(pod.metadata.uid ?? "")
           }),
