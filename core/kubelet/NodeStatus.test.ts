@@ -168,6 +168,30 @@ describe("NodeStatus", () => {
     )
   )
 
+  it.effect("a Lease recreated after its Node was deleted is owned by no Node, then by the Node created again", () =>
+    inCluster(({ kubelet }) =>
+      Effect.gen(function* () {
+        const client = yield* Client
+        yield* kubelet({ ...options, heartbeatInterval: "10 seconds" })
+        yield* TestCluster.settle
+        const node = yield* getNode
+        // What `kubectl delete node` and the garbage collector do.
+        yield* client.delete(Nodes, "node-1")
+        yield* client.delete(Leases, "node-1", { namespace: NodeStatus.nodeLeaseNamespace })
+        // The renewal finds the Lease gone and creates it again.
+        const recreated = yield* TestCluster.eventually(getLease, { timeout: "30 seconds", step: "1 second" })
+        expect(recreated.metadata.ownerReferences).toBeUndefined()
+
+        const again = yield* client.create(Nodes, { ...node, metadata: { name: "node-1" } })
+        yield* TestClock.adjust("10 seconds")
+        yield* TestCluster.settle
+        expect((yield* getLease).metadata.ownerReferences).toEqual([
+          { apiVersion: "v1", kind: "Node", name: "node-1", uid: again.metadata.uid }
+        ])
+      })
+    )
+  )
+
   it.effect("posts the status on a change, else every nodeStatusReportFrequency", () =>
     inCluster(({ kubelet, runtimeDown }) =>
       Effect.gen(function* () {
