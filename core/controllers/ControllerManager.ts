@@ -15,6 +15,7 @@ import * as Endpoints from "./Endpoints.js"
 import * as GarbageCollector from "./GarbageCollector.js"
 import * as Namespace from "./Namespace.js"
 import * as NodeLifecycle from "./NodeLifecycle.js"
+import * as PodGC from "./PodGC.js"
 import * as ReplicaSet from "./ReplicaSet.js"
 
 /** The controllers by the names kube-controller-manager's `--controllers` flag uses. */
@@ -24,6 +25,7 @@ export const controllerNames = [
   "garbage-collector",
   "namespace",
   "node-lifecycle",
+  "pod-garbage-collector",
   "endpoints"
 ] as const
 export type ControllerName = (typeof controllerNames)[number]
@@ -39,6 +41,7 @@ export interface ControllerManagerOptions {
   readonly deployment?: Parameters<typeof Deployment.make>[0]
   readonly garbageCollector?: Parameters<typeof GarbageCollector.make>[0]
   readonly nodeLifecycle?: Parameters<typeof NodeLifecycle.make>[0]
+  readonly podGC?: Parameters<typeof PodGC.make>[0]
   readonly endpoints?: Parameters<typeof Endpoints.make>[0]
   readonly informers?: SharedInformers.SharedInformersOptions
 }
@@ -57,6 +60,7 @@ export const start = (options: ControllerManagerOptions = {}): Effect.Effect<voi
       "garbage-collector": GarbageCollector.make(options.garbageCollector),
       namespace: Namespace.make(),
       "node-lifecycle": NodeLifecycle.make(options.nodeLifecycle),
+      "pod-garbage-collector": PodGC.make(options.podGC),
       endpoints: Endpoints.make(options.endpoints)
     }
     for (const name of controllerNames) {

@@ -249,26 +249,6 @@ describe("NodeLifecycle", () => {
     )
   )
 
-  it.effect("the pods of a deleted node are force-deleted after PodGC's quarantine", () =>
-    inCluster(
-      Effect.gen(function* () {
-        const one = yield* twoNodes()
-        yield* readyPod("orphan", "node-1")
-        yield* stop(one)
-        const client = yield* Client
-        yield* client.delete(Nodes, "node-1")
-        yield* advance(30, 5)
-        expect(yield* deleting("orphan")).toBe(false)
-        const waited = yield* secondsUntil(
-          Effect.map(Effect.either(getPod("orphan")), (r) => r._tag === "Left" && r.left._tag === "NotFound"),
-          90
-        )
-        // Quarantined 40 s from the first PodGC pass that missed the node (passes every 20 s).
-        expect(30 + waited).toBeGreaterThanOrEqual(40)
-      })
-    )
-  )
-
   it.effect("with every node down, no NoExecute taint and no eviction (master disruption mode)", () =>
     inCluster(
       Effect.gen(function* () {

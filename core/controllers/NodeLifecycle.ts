@@ -4,8 +4,8 @@
  * and, past the grace period, sets the node's conditions to Unknown and marks its pods not ready;
  * keeps the `not-ready`/`unreachable` NoExecute taints in step with the Ready condition (added at
  * a rate limited per zone, none at all while every zone is down), and the NoSchedule taints of
- * TaintNodesByCondition. It also starts the taint-eviction controller (TaintEviction.ts) and
- * does PodGC's cleanup of pods bound to deleted nodes.
+ * TaintNodesByCondition. It also starts the taint-eviction controller (TaintEviction.ts); the
+ * pods of deleted nodes are PodGC's (PodGC.ts).
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -26,7 +26,6 @@ import { SharedInformers } from "../informer/SharedInformers.js"
 import * as WorkQueue from "../informer/WorkQueue.js"
 import { nodeLeaseNamespace } from "../kubelet/NodeStatus.js"
 import * as Controller from "./Controller.js"
-import { isPodTerminal } from "./PodConditions.js"
 import { timeMillis } from "../api/time.js"
 import * as TaintEviction from "./TaintEviction.js"
 import { rfc3339 } from "../api/time.js"
@@ -46,10 +45,6 @@ export interface NodeLifecycleOptions {
   readonly largeClusterSizeThreshold?: number
   /** The share of not-ready nodes (more than 2) that makes a zone partially disrupted; default 0.55. */
   readonly unhealthyZoneThreshold?: number
-  /** How often PodGC looks for pods of deleted nodes (`gcCheckPeriod`); default 20 s. */
-  readonly podGCPeriod?: Duration.DurationInput
-  /** How long a node must stay missing before its pods are removed (PodGC's quarantine); default 40 s. */
-  readonly podGCQuarantine?: Duration.DurationInput
   /** Run the taint-eviction controller too (Kubernetes' default); default true. */
   readonly taintEviction?: boolean
 }
@@ -61,17 +56,13 @@ export const defaults = {
   evictionLimiterQPS: 0.1,
   secondaryEvictionLimiterQPS: 0.01,
   largeClusterSizeThreshold: 50,
-  unhealthyZoneThreshold: 0.55,
-  podGCPeriod: Duration.seconds(20),
-  podGCQuarantine: Duration.seconds(40)
+  unhealthyZoneThreshold: 0.55
 } as const
 
 /** `node.kubernetes.io/not-ready:NoExecute`: Ready is False. */
 export const notReadyTaint: Taint = { key: "node.kubernetes.io/not-ready", effect: "NoExecute" }
 /** `node.kubernetes.io/unreachable:NoExecute`: Ready is Unknown. */
 export const unreachableTaint: Taint = { key: "node.kubernetes.io/unreachable", effect: "NoExecute" }
-/** Set by an administrator on a node that is gone for good: its terminating pods are force-deleted. */
-export const outOfServiceTaintKey = "node.kubernetes.io/out-of-service"
 /** Nodes with this label do not count toward a zone's health. */
 export const excludeDisruptionLabel = "node.kubernetes.io/exclude-disruption"
 
@@ -170,8 +161,6 @@ export const make = (
     const secondaryQPS = options.secondaryEvictionLimiterQPS ?? defaults.secondaryEvictionLimiterQPS
     const largeCluster = options.largeClusterSizeThreshold ?? defaults.largeClusterSizeThreshold
     const unhealthyThreshold = options.unhealthyZoneThreshold ?? defaults.unhealthyZoneThreshold
-    const gcPeriod = millis(options.podGCPeriod ?? defaults.podGCPeriod)
-    const quarantine = millis(options.podGCQuarantine ?? defaults.podGCQuarantine)
 
     const health = new Map<string, NodeHealth>()
     const knownNodes = new Map<string, Node>()
@@ -600,80 +589,6 @@ export const make = (
         if (ready.status !== "True") yield* markPodsNotReady([pod], nodeName)
       })
 
-    // --- PodGC ----------------------------------------------------------------------------
-
-    const quarantined = new Map<string, number>()
-
-    /** markFailedAndDeletePod: Failed (with the condition given) through the status, then a forced delete. */
-    const forceDelete = (pod: Pod, condition: PodCondition | undefined) =>
-      Effect.gen(function* () {
-        const namespace = pod.metadata.namespace ?? "default"
-        const name = pod.metadata.name ?? ""
-        if (!isPodTerminal(pod)) {
-          const fresh = yield* client.get(Pods, name, { namespace })
-          const failed: Pod = { ...fresh, status: { ...fresh.status, phase: "Failed" } }
-          const marked =
-            condition === undefined
-              ? failed
-              : TaintEviction.withPodCondition(failed, condition, rfc3339(yield* nowMillis))
-          yield* client.updateStatus(Pods, marked)
-        }
-        yield* client.delete(Pods, name, {
-          namespace,
-          gracePeriodSeconds: 0,
-          ...(pod.metadata.uid === undefined ? {} : { preconditions: { uid: pod.metadata.uid } })
-        })
-        yield* Effect.logInfo(`force-deleted pod ${namespace}/${name}`)
-      }).pipe(
-        Effect.retry({ while: (e) => e._tag === "Conflict", times: 2 }),
-        Effect.catchAll((error) =>
-          error._tag === "NotFound" ? Effect.void : Effect.logWarning(`force-deleting pod ${keyOf(pod)} failed`, error)
-        )
-      )
-
-    const nodeExists = (name: string) =>
-      client.get(Nodes, name).pipe(
-        Effect.as(true),
-        Effect.catchTag("NotFound", () => Effect.succeed(false))
-      )
-
-    const podGC = Effect.gen(function* () {
-      const all = pods.list()
-      const existing = new Set(nodes.list().map((n) => n.metadata.name ?? ""))
-      const now = yield* nowMillis
-      // gcTerminating: terminating pods on a not-ready node an administrator marked out of service.
-      for (const pod of all) {
-        if (pod.metadata.deletionTimestamp === undefined) continue
-        const node = nodes.get(pod.spec?.nodeName ?? "")
-        if (node === undefined || readyCondition(node)?.status === "True") continue
-        if ((node.spec?.taints ?? []).some((t) => t.key === outOfServiceTaintKey)) yield* forceDelete(pod, undefined)
-      }
-      // gcOrphaned: a node missing from the cache is checked against the API once its quarantine is over.
-      for (const pod of all) {
-        const nodeName = pod.spec?.nodeName ?? ""
-        if (nodeName !== "" && !existing.has(nodeName) && !quarantined.has(nodeName)) {
-          quarantined.set(nodeName, now + quarantine)
-        }
-      }
-      const deleted = new Set<string>()
-      for (const [name, readyAt] of [...quarantined]) {
-        if (readyAt > now) continue
-        quarantined.delete(name)
-        if (existing.has(name)) continue
-        const exists = yield* Effect.either(nodeExists(name))
-        if (exists._tag === "Right" && !exists.right) deleted.add(name)
-      }
-      for (const pod of all) {
-        if (!deleted.has(pod.spec?.nodeName ?? "")) continue
-        yield* forceDelete(pod, {
-          type: "DisruptionTarget",
-          status: "True",
-          reason: "DeletionByPodGC",
-          message: "PodGC: node no longer exists"
-        })
-      }
-    })
-
     // --- wiring -----------------------------------------------------------------------------
 
     const every = (period: number, pass: Effect.Effect<void, unknown>, what: string) =>
@@ -704,7 +619,6 @@ export const make = (
         yield* Controller.run({ name: "node-lifecycle-pods", queue: podQueue }, processPod)
         yield* Effect.forkScoped(noExecuteTaintingLoop)
         yield* Effect.forkScoped(every(monitorPeriod, monitorNodeHealth, "monitoring node health"))
-        yield* Effect.forkScoped(every(gcPeriod, podGC, "collecting orphaned pods"))
       })
     )
     if (options.taintEviction !== false) yield* TaintEviction.make()

@@ -1,0 +1,163 @@
+/**
+ * The pod garbage collector (pkg/controller/podgc): every `period` it force-deletes
+ * - terminated pods (Succeeded or Failed) beyond `terminatedPodThreshold`, oldest first;
+ * - terminating pods on a not-ready node an administrator tainted `node.kubernetes.io/out-of-service`;
+ * - pods bound to a node that no longer exists, once the node has stayed missing for `quarantine`
+ *   (the informer may simply lag) and the API confirms it is gone;
+ * - terminating pods that were never scheduled (no kubelet will ever finish them).
+ * A pod that is not yet terminal is first marked Failed (with a DisruptionTarget condition when
+ * its node is gone), then deleted with grace period 0, as `markFailedAndDeletePod` does.
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import { type Node, Nodes } from "../api/Node.js"
+import { type Pod, type PodCondition, Pods } from "../api/Pod.js"
+import { rfc3339 } from "../api/time.js"
+import { Client } from "../client/Client.js"
+import { keyOf } from "../informer/Informer.js"
+import { SharedInformers } from "../informer/SharedInformers.js"
+import { isPodTerminal } from "./PodConditions.js"
+import { withPodCondition } from "./TaintEviction.js"
+
+export interface PodGCOptions {
+  /** How often it looks (`gcCheckPeriod`); default 20 s. */
+  readonly period?: Duration.DurationInput
+  /** How long a node must stay missing before its pods go; default 40 s. */
+  readonly quarantine?: Duration.DurationInput
+  /** Terminated pods kept at most (`--terminated-pod-gc-threshold`); zero or less: no limit; default 12,500. */
+  readonly terminatedPodThreshold?: number
+}
+
+export const defaults = {
+  period: Duration.seconds(20),
+  quarantine: Duration.seconds(40),
+  terminatedPodThreshold: 12_500
+} as const
+
+/** The taint that lets PodGC delete the terminating pods of a node that is down for good. */
+export const outOfServiceTaintKey = "node.kubernetes.io/out-of-service"
+
+const notReady = (node: Node) => node.status?.conditions?.find((c) => c.type === "Ready")?.status !== "True"
+
+const orphaned: PodCondition = {
+  type: "DisruptionTarget",
+  status: "True",
+  reason: "DeletionByPodGC",
+  message: "PodGC: node no longer exists"
+}
+
+/** Starts the pod garbage collector in the current scope. */
+export const make = (options: PodGCOptions = {}): Effect.Effect<void, never, Client | SharedInformers | Scope.Scope> =>
+  Effect.gen(function* () {
+    const client = yield* Client
+    const informers = yield* SharedInformers
+    const nodes = yield* informers.informer(Nodes)
+    const pods = yield* informers.informer(Pods)
+    const period = Duration.decode(options.period ?? defaults.period)
+    const quarantine = Duration.toMillis(Duration.decode(options.quarantine ?? defaults.quarantine))
+    const threshold = options.terminatedPodThreshold ?? defaults.terminatedPodThreshold
+    // Missing node name → when its quarantine ends (epoch millis).
+    const quarantined = new Map<string, number>()
+
+    /** markFailedAndDeletePod: Failed (with the condition given) through the status, then a forced delete. */
+    const forceDelete = (pod: Pod, condition?: PodCondition) =>
+      Effect.gen(function* () {
+        const namespace = pod.metadata.namespace ?? "default"
+        const name = pod.metadata.name ?? ""
+        if (!isPodTerminal(pod)) {
+          const fresh = yield* client.get(Pods, name, { namespace })
+          const failed: Pod = { ...fresh, status: { ...fresh.status, phase: "Failed" } }
+          const now = rfc3339(yield* Effect.clockWith((clock) => clock.currentTimeMillis))
+          yield* client.updateStatus(Pods, condition === undefined ? failed : withPodCondition(failed, condition, now))
+        }
+        yield* client.delete(Pods, name, {
+          namespace,
+          gracePeriodSeconds: 0,
+          ...(pod.metadata.uid === undefined ? {} : { preconditions: { uid: pod.metadata.uid } })
+        })
+        yield* Effect.logInfo(`force-deleted pod ${namespace}/${name}`)
+      }).pipe(
+        Effect.retry({ while: (e) => e._tag === "Conflict", times: 2 }),
+        Effect.catchAll((error) =>
+          error._tag === "NotFound" ? Effect.void : Effect.logWarning(`force-deleting pod ${keyOf(pod)} failed`, error)
+        )
+      )
+
+    const nodeExists = (name: string) =>
+      client.get(Nodes, name).pipe(
+        Effect.as(true),
+        Effect.catchTag("NotFound", () => Effect.succeed(false))
+      )
+
+    const gcTerminated = (all: ReadonlyArray<Pod>) => {
+      if (threshold <= 0) return Effect.void
+      const terminated = all.filter((pod) => pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed")
+      if (terminated.length <= threshold) return Effect.void
+      const oldest = terminated
+        .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))
+        .slice(0, terminated.length - threshold)
+      return Effect.forEach(oldest, (pod) => forceDelete(pod), { discard: true })
+    }
+
+    const gcTerminating = (all: ReadonlyArray<Pod>) =>
+      Effect.forEach(
+        all,
+        (pod) => {
+          if (pod.metadata.deletionTimestamp === undefined) return Effect.void
+          const node = nodes.get(pod.spec?.nodeName ?? "")
+          if (node === undefined || !notReady(node)) return Effect.void
+          const outOfService = (node.spec?.taints ?? []).some((t) => t.key === outOfServiceTaintKey)
+          return outOfService ? forceDelete(pod) : Effect.void
+        },
+        { discard: true }
+      )
+
+    const gcOrphaned = (all: ReadonlyArray<Pod>, now: number) =>
+      Effect.gen(function* () {
+        const existing = new Set(nodes.list().map((n) => n.metadata.name ?? ""))
+        for (const pod of all) {
+          const nodeName = pod.spec?.nodeName ?? ""
+          if (nodeName !== "" && !existing.has(nodeName) && !quarantined.has(nodeName)) {
+            quarantined.set(nodeName, now + quarantine)
+          }
+        }
+        const deleted = new Set<string>()
+        for (const [name, readyAt] of [...quarantined]) {
+          if (readyAt > now) continue
+          quarantined.delete(name)
+          if (existing.has(name)) continue
+          const exists = yield* Effect.either(nodeExists(name))
+          if (exists._tag === "Right" && !exists.right) deleted.add(name)
+        }
+        for (const pod of all) if (deleted.has(pod.spec?.nodeName ?? "")) yield* forceDelete(pod, orphaned)
+      })
+
+    const gcUnscheduledTerminating = (all: ReadonlyArray<Pod>) =>
+      Effect.forEach(
+        all.filter((pod) => pod.metadata.deletionTimestamp !== undefined && (pod.spec?.nodeName ?? "") === ""),
+        (pod) => forceDelete(pod),
+        { discard: true }
+      )
+
+    const gc = Effect.gen(function* () {
+      const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+      yield* gcTerminated(pods.list())
+      yield* gcTerminating(pods.list())
+      yield* gcOrphaned(pods.list(), now)
+      yield* gcUnscheduledTerminating(pods.list())
+    })
+
+    yield* Effect.forkScoped(
+      Effect.gen(function* () {
+        yield* nodes.waitForSync
+        yield* pods.waitForSync
+        yield* Effect.forever(
+          Effect.zipRight(
+            gc.pipe(Effect.catchAllCause((cause) => Effect.logWarning("pod garbage collection failed", cause))),
+            Effect.sleep(period)
+          )
+        )
+      })
+    )
+  }).pipe(Effect.annotateLogs("component", "pod-garbage-collector"))
