@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Random from "effect/Random"
+import * as Cause from "effect/Cause"
+import { Deadlock, Simulation, defaultStart } from "./Simulation.js"
+
+/** Fibers that each sleep a random while and note when they woke: the order is the run's fingerprint. */
+const workload = Effect.gen(function* () {
+  const log: Array<string> = []
+  yield* Effect.forEach(
+    Array.from({ length: 20 }, (_, i) => i),
+    (i) =>
+      Effect.gen(function* () {
+        for (let round = 0; round < 5; round++) {
+          yield* Effect.sleep(yield* Random.nextIntBetween(0, 1000))
+          yield* Effect.yieldNow()
+          log.push(`${i}@${(yield* Clock.currentTimeMillis) - defaultStart}`)
+        }
+      }),
+    { concurrency: "unbounded", discard: true }
+  )
+  return log
+})
+
+describe("Simulation", () => {
+  it("runs sleeps in virtual time, earliest first, without waiting", () => {
+    const sim = new Simulation({ seed: 1 })
+    const exit = sim.run(
+      Effect.gen(function* () {
+        const log: Array<string> = []
+        const sleeper = (name: string, ms: number) =>
+          Effect.zipRight(
+            Effect.sleep(ms),
+            Effect.sync(() => log.push(`${name}@${sim.elapsed()}`))
+          )
+        yield* Effect.all([sleeper("c", 3_600_000), sleeper("a", 10), sleeper("b", 10), sleeper("z", 0)], {
+          concurrency: "unbounded"
+        })
+        return log
+      })
+    )
+    expect(exit).toEqual(Exit.succeed(["z@0", "a@10", "b@10", "c@3600000"]))
+    expect(sim.elapsed()).toBe(3_600_000)
+  })
+
+  it("an hour of 100 fibers beating every 10 s: each beats 359 times before the hour's timer, set first, wakes", () => {
+    const sim = new Simulation({ seed: 1 })
+    const beats = { n: 0 }
+    const exit = sim.run(
+      Effect.gen(function* () {
+        const fibers = yield* Effect.forEach(Array.from({ length: 100 }), () =>
+          Effect.fork(
+            Effect.forever(
+              Effect.zipRight(
+                Effect.sleep("10 seconds"),
+                Effect.sync(() => beats.n++)
+              )
+            )
+          )
+        )
+        yield* Effect.sleep("1 hour")
+        yield* Fiber.interruptAll(fibers)
+      })
+    )
+    expect(Exit.isSuccess(exit)).toBe(true)
+    expect(beats.n).toBe(35_900)
+  })
+
+  it("an interrupted sleep never fires, and timeouts work", () => {
+    const sim = new Simulation({ seed: 1 })
+    const exit = sim.run(
+      Effect.gen(function* () {
+        const slow = yield* Effect.timeout(Effect.sleep("1 minute"), "1 second").pipe(Effect.either)
+        return [slow._tag, sim.elapsed()]
+      })
+    )
+    expect(exit).toEqual(Exit.succeed(["Left", 1000]))
+    expect(sim.timersFired()).toBe(1)
+  })
+
+  it("the same seed gives the same run; another seed another one", () => {
+    const run = (seed: number) => new Simulation({ seed }).run(workload)
+    expect(run(7)).toEqual(run(7))
+    expect(run(7)).not.toEqual(run(8))
+  })
+
+  it("random interleaving is reproducible from the seed and differs from FIFO order", () => {
+    const run = (interleave: "fifo" | "random", seed: number) => {
+      const order: Array<number> = []
+      new Simulation({ seed, interleave }).run(
+        Effect.forEach(
+          Array.from({ length: 50 }, (_, i) => i),
+          (i) =>
+            Effect.zipRight(
+              Effect.yieldNow(),
+              Effect.sync(() => order.push(i))
+            ),
+          { concurrency: "unbounded", discard: true }
+        )
+      )
+      return order
+    }
+    expect(run("random", 3)).toEqual(run("random", 3))
+    expect(run("random", 3)).not.toEqual(run("fifo", 3))
+    expect([...run("random", 3)].sort((a, b) => a - b)).toEqual(run("fifo", 3))
+  })
+
+  it("a program waiting on nothing dies with Deadlock", () => {
+    const exit = new Simulation({ seed: 1 }).run(Effect.flatMap(Deferred.make<void>(), Deferred.await))
+    expect(Exit.isFailure(exit) && Cause.squash(exit.cause)).toBeInstanceOf(Deadlock)
+  })
+})

@@ -1,0 +1,222 @@
+/**
+ * Virtual time for Effect: the driver of a simulated run.
+ *
+ * A `Simulation` owns an Effect `Scheduler` (it queues every task Effect hands it) and a `Clock`
+ * whose `sleep` puts a timer into a heap ordered by time, then by insertion. `run` forks the
+ * program with both (forked fibers inherit them) and a seeded `Random`, then loops: it runs queued
+ * tasks until none is left, then moves virtual time to the earliest timer and fires it. No wall
+ * clock, real timer or I/O is involved, so a run is a pure function of the program and the seed.
+ *
+ * With `interleave: "random"` the next task is picked at random among the runnable ones (from a
+ * generator seeded apart from the program's `Random`) and fibers yield at random points, to explore
+ * other orders of the same events.
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Random from "effect/Random"
+import type * as Scheduler from "effect/Scheduler"
+
+export interface SimulationOptions {
+  /** Seeds the program's `Random` (and the interleaving). */
+  readonly seed: number
+  /** `fifo` (default): tasks run in the order they were queued; `random`: a seeded random order. */
+  readonly interleave?: "fifo" | "random"
+  /** Virtual epoch millis at the start; default 2025-01-01T00:00:00Z. */
+  readonly start?: number
+}
+
+export const defaultStart = Date.UTC(2025, 0, 1)
+
+/** The program waited on something no fiber and no timer could ever bring. */
+export class Deadlock extends Error {
+  constructor(readonly at: number) {
+    super(`simulation deadlocked at ${new Date(at).toISOString()}: no runnable fiber and no timer`)
+  }
+}
+
+interface Timer {
+  readonly at: number
+  readonly seq: number
+  fire: (() => void) | undefined
+}
+
+const earlier = (a: Timer, b: Timer) => a.at < b.at || (a.at === b.at && a.seq < b.seq)
+
+/** A binary min-heap of timers; cancelled timers stay until they reach the top (`fire` cleared). */
+class TimerHeap {
+  private readonly items: Array<Timer> = []
+
+  get size(): number {
+    return this.items.length
+  }
+
+  push(timer: Timer): void {
+    const items = this.items
+    items.push(timer)
+    let i = items.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!earlier(items[i]!, items[parent]!)) break
+      ;[items[i], items[parent]] = [items[parent]!, items[i]!]
+      i = parent
+    }
+  }
+
+  pop(): Timer | undefined {
+    const items = this.items
+    const top = items[0]
+    const last = items.pop()
+    if (top === undefined || last === undefined || items.length === 0) return top
+    items[0] = last
+    let i = 0
+    while (true) {
+      const [l, r] = [2 * i + 1, 2 * i + 2]
+      let least = i
+      if (l < items.length && earlier(items[l]!, items[least]!)) least = l
+      if (r < items.length && earlier(items[r]!, items[least]!)) least = r
+      if (least === i) break
+      ;[items[i], items[least]] = [items[least]!, items[i]!]
+      i = least
+    }
+    return top
+  }
+}
+
+/** mulberry32: a small seeded generator for the interleaving, apart from the program's Random. */
+const generator = (seed: number) => {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Operations a fiber runs before it lets others run (Effect's default). */
+const maxOpsBeforeYield = 2048
+
+export class Simulation {
+  private readonly tasks: Array<Scheduler.Task> = []
+  private head = 0
+  private readonly timers = new TimerHeap()
+  private seq = 0
+  private time: number
+  private fired = 0
+  private ran = 0
+  private readonly pick: (() => number) | undefined
+
+  readonly scheduler: Scheduler.Scheduler
+  readonly clock: Clock.Clock
+
+  constructor(readonly options: SimulationOptions) {
+    this.time = options.start ?? defaultStart
+    this.pick = options.interleave === "random" ? generator(options.seed ^ 0x5bd1e995) : undefined
+    const pick = this.pick
+    this.scheduler = {
+      shouldYield: pick
+        ? (fiber) => (fiber.currentOpCount > maxOpsBeforeYield || pick() < 1 / 64 ? 0 : false)
+        : (fiber) => (fiber.currentOpCount > maxOpsBeforeYield ? 0 : false),
+      scheduleTask: (task) => {
+        this.tasks.push(task)
+      }
+    }
+    const currentTimeMillis = Effect.sync(() => this.time)
+    const currentTimeNanos = Effect.sync(() => BigInt(this.time) * 1_000_000n)
+    this.clock = {
+      [Clock.ClockTypeId]: Clock.ClockTypeId,
+      unsafeCurrentTimeMillis: () => this.time,
+      currentTimeMillis,
+      unsafeCurrentTimeNanos: () => BigInt(this.time) * 1_000_000n,
+      currentTimeNanos,
+      sleep: (duration) =>
+        Effect.async<void>((resume) => {
+          const timer = this.schedule(Duration.toMillis(duration), () => resume(Effect.void))
+          return Effect.sync(() => {
+            timer.fire = undefined
+          })
+        })
+    }
+  }
+
+  /** Virtual epoch millis now. */
+  now(): number {
+    return this.time
+  }
+
+  /** Virtual millis since the start. */
+  elapsed(): number {
+    return this.time - (this.options.start ?? defaultStart)
+  }
+
+  /** Tasks run and timers fired so far: the run's event count. */
+  events(): number {
+    return this.ran + this.fired
+  }
+
+  timersFired(): number {
+    return this.fired
+  }
+
+  /** Calls `fire` (outside any fiber) once `delay` millis of virtual time have passed. */
+  schedule(delay: number, fire: () => void): { fire: (() => void) | undefined } {
+    const timer: Timer = { at: this.time + Math.max(0, delay), seq: this.seq++, fire }
+    this.timers.push(timer)
+    return timer
+  }
+
+  /**
+   * Runs `effect` in virtual time until it completes and answers its exit. A program that waits
+   * with nothing left to wake it dies with `Deadlock`.
+   */
+  run<A, E>(effect: Effect.Effect<A, E>): Exit.Exit<A, E> {
+    const fiber: Fiber.RuntimeFiber<A, E> = Effect.runFork(
+      effect.pipe(Effect.withClock(this.clock), Effect.withRandom(Random.make(this.options.seed))),
+      { scheduler: this.scheduler }
+    )
+    let exit: Exit.Exit<A, E> | undefined
+    fiber.addObserver((e) => {
+      exit = e
+    })
+    while (exit === undefined) {
+      if (this.runTask()) continue
+      const timer = this.timers.pop()
+      if (timer === undefined) return Exit.die(new Deadlock(this.time))
+      if (timer.fire === undefined) continue
+      this.time = timer.at
+      this.fired++
+      const fire = timer.fire
+      timer.fire = undefined
+      fire()
+    }
+    return exit
+  }
+
+  private runTask(): boolean {
+    const tasks = this.tasks
+    if (this.head >= tasks.length) {
+      if (this.head > 0) {
+        tasks.length = 0
+        this.head = 0
+      }
+      return false
+    }
+    let task: Scheduler.Task
+    if (this.pick === undefined) {
+      task = tasks[this.head]!
+      tasks[this.head++] = undefined as never
+    } else {
+      const at = this.head + Math.floor(this.pick() * (tasks.length - this.head))
+      task = tasks[at]!
+      tasks[at] = tasks[this.head]!
+      tasks[this.head++] = undefined as never
+    }
+    this.ran++
+    task()
+    return true
+  }
+}
