@@ -8,16 +8,11 @@ import * as Either from "effect/Either"
 import * as Fs from "node:fs"
 import { isApiError } from "../core/api/errors.js"
 import type { ApiError } from "../core/api/errors.js"
-import type { KubeObject } from "../core/api/meta.js"
-import { byKind } from "../core/api/registry.js"
-import { Client } from "../core/client/Client.js"
+import * as Apply from "../core/client/Apply.js"
 import { CliError, errorLine } from "./errors.js"
 import { ManifestError, parseManifests } from "./manifest.js"
 import type { ManifestDocument } from "./manifest.js"
 import { qualifiedName } from "./resolveKind.js"
-import { threeWayMergePatch } from "./threeWayMergePatch.js"
-
-export const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
 /** Reads a manifest file (`-` for standard input) into documents, or fails naming the file and line. */
 export const readManifests = (file: string): Effect.Effect<Array<ManifestDocument>, CliError | ManifestError> =>
@@ -48,88 +43,12 @@ export const documentError = (doc: ManifestDocument, error: unknown): ManifestEr
 }
 
 const applyOne = (doc: ManifestDocument, namespaceFlag: string | undefined) =>
-  Effect.gen(function* () {
-    const client = yield* Client
-    const manifest = doc.object
-    const apiVersion = manifest["apiVersion"]
-    const kind = manifest["kind"]
-    if (typeof apiVersion !== "string" || typeof kind !== "string") {
-      return yield* Effect.fail(
-        new ManifestError(
-          doc.file,
-          doc.lineOf(typeof apiVersion !== "string" ? "apiVersion" : "kind"),
-          "apiVersion and kind are required"
-        )
-      )
-    }
-    const rt = byKind(apiVersion, kind)
-    if (rt === undefined) {
-      return yield* Effect.fail(
-        new ManifestError(doc.file, doc.lineOf("kind"), `kind: no resource type ${kind} in version "${apiVersion}"`)
-      )
-    }
-    const metadata = (manifest["metadata"] ?? {}) as Record<string, unknown>
-    const name = metadata["name"]
-    if (typeof name !== "string" || name === "") {
-      return yield* Effect.fail(
-        new ManifestError(doc.file, doc.lineOf("metadata"), "metadata.name: Required value (apply needs a name)")
-      )
-    }
-    const namespace = rt.namespaced
-      ? ((metadata["namespace"] as string | undefined) ?? namespaceFlag ?? "default")
-      : undefined
-    const { [lastAppliedAnnotation]: _previous, ...annotations } = (metadata["annotations"] ?? {}) as Record<
-      string,
-      string
-    >
-    const applied = {
-      ...manifest,
-      metadata: { ...metadata, ...(namespace === undefined ? {} : { namespace }), annotations }
-    }
-    const modified = {
-      ...applied,
-      metadata: {
-        ...applied.metadata,
-        annotations: { ...annotations, [lastAppliedAnnotation]: JSON.stringify(applied) }
-      }
-    } as unknown as KubeObject
-    const current = yield* client
-      .get(rt, name, namespace === undefined ? {} : { namespace })
-      .pipe(Effect.catchTag("NotFound", () => Effect.succeed(undefined)))
-    const label = qualifiedName(rt, name)
-    if (current === undefined) {
-      yield* client.create(rt, modified, {
-        fieldValidation: "Strict",
-        ...(namespace === undefined ? {} : { namespace })
-      })
-      return `${label} created`
-    }
-    const lastText = current.metadata.annotations?.[lastAppliedAnnotation]
-    const last: unknown =
-      lastText === undefined
-        ? {}
-        : yield* Effect.try({
-            try: () => JSON.parse(lastText) as unknown,
-            catch: () =>
-              new ManifestError(
-                doc.file,
-                doc.lineOf("metadata.name"),
-                `${label}: the live object's ${lastAppliedAnnotation} annotation is not JSON; fix or remove it`
-              )
-          })
-    const patch = threeWayMergePatch(last, modified, current) as Record<string, unknown>
-    if (Object.keys(patch).length === 0) return `${label} unchanged`
-    const patched = yield* client.patch(rt, name, patch, {
-      type: "merge",
-      fieldValidation: "Strict",
-      ...(namespace === undefined ? {} : { namespace })
-    })
-    // A merge patch replaces whole lists (containers, ports) with the file's, which the server defaults again:
-    // when that changes nothing, the server writes nothing and the resourceVersion stays.
-    return patched.metadata.resourceVersion === current.metadata.resourceVersion
-      ? `${label} unchanged`
-      : `${label} configured`
-  }).pipe(Effect.mapError((e) => documentError(doc, e)))
+  Apply.apply(doc.object, namespaceFlag).pipe(
+    Effect.map((applied) => `${qualifiedName(applied.resource, applied.name)} ${applied.outcome}`),
+    Effect.mapError((e) =>
+      e._tag === "ManifestInvalid" ? new ManifestError(doc.file, doc.lineOf(e.field), e.message) : documentError(doc, e)
+    )
+  )
 
 /** Applies every document; prints one line per object; fails (after trying them all) if any failed. */
 export const apply = (file: string, namespace: string | undefined) =>

@@ -17,6 +17,7 @@ import * as Connection from "./connection.js"
 import { deleteCommand } from "./delete.js"
 import { errorLine } from "./errors.js"
 import { get } from "./get.js"
+import { run } from "./run.js"
 import { scale } from "./scale.js"
 
 const connectionOptions = {
@@ -186,9 +187,44 @@ const scaleCommand = Command.make(
     )
 ).pipe(Command.withDescription("Set the replicas of a Deployment or ReplicaSet"))
 
+const runCommand = Command.make(
+  "run",
+  {
+    paths: Args.text({ name: "SCENARIO" }).pipe(
+      Args.withDescription("scenario files, or folders of them"),
+      Args.atLeast(1)
+    ),
+    seed: Options.integer("seed").pipe(Options.withDescription("overrides the scenario's seed"), Options.optional),
+    interleave: Options.choice("interleave", ["fifo", "random"]).pipe(
+      Options.withDefault("fifo" as const),
+      Options.withDescription("order of runnable fibers: fifo, or random (seeded) to explore races")
+    ),
+    trace: Options.text("trace").pipe(Options.withDescription("write the JSONL trace to this file"), Options.optional),
+    report: Options.text("report").pipe(
+      Options.withDescription("write summary.json and report.html into this folder"),
+      Options.optional
+    ),
+    json: Options.boolean("json").pipe(Options.withDescription("print only the summary, as JSON")),
+    quiet: Options.boolean("quiet").pipe(Options.withDescription("no timeline, only the closing lines"))
+  },
+  (o) =>
+    Effect.flatMap(
+      run({
+        paths: o.paths,
+        seed: Option.getOrUndefined(o.seed),
+        interleave: o.interleave,
+        trace: Option.getOrUndefined(o.trace),
+        report: Option.getOrUndefined(o.report),
+        json: o.json,
+        quiet: o.quiet
+      }),
+      (code) => Effect.sync(() => (process.exitCode = code))
+    )
+).pipe(Command.withDescription("Run scenario files in simulation (exit 0 pass, 1 fail, 2 invalid file)"))
+
 const minik8s = Command.make("minik8s").pipe(
   Command.withDescription("A small, faithful Kubernetes: real mode over etcd and Docker, or deterministic simulation"),
-  Command.withSubcommands([apiserverCommand, applyCommand, getCommand, deleteCmd, scaleCommand])
+  Command.withSubcommands([apiserverCommand, applyCommand, getCommand, deleteCmd, scaleCommand, runCommand])
 )
 
 const cli = Command.run(minik8s, { name: "minik8s", version: "0.1.0" })

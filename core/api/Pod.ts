@@ -145,14 +145,26 @@ const tolerates = (tolerations: ReadonlyArray<Toleration>, key: string) =>
     (t) => (t.key === key || (t.key ?? "") === "") && (t.effect === "NoExecute" || (t.effect ?? "") === "")
   )
 
-/** The DefaultTolerationSeconds admission plugin: tolerate not-ready and unreachable nodes for 300 s. */
-const defaultTolerations = (tolerations: ReadonlyArray<Toleration> | undefined): ReadonlyArray<Toleration> => {
+/** `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds`. */
+export const defaultTolerationSeconds = 300
+
+/** The DefaultTolerationSeconds admission plugin: tolerate not-ready and unreachable nodes for `seconds`. */
+const defaultTolerations = (
+  tolerations: ReadonlyArray<Toleration> | undefined,
+  seconds: number
+): ReadonlyArray<Toleration> => {
   const given = tolerations ?? []
   const added = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]
     .filter((key) => !tolerates(given, key))
-    .map((key) => ({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 }))
+    .map((key) => ({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: seconds }))
   return [...given, ...added]
 }
+
+/** The pod with the DefaultTolerationSeconds plugin's tolerations, for a server configured with other seconds. */
+export const withDefaultTolerations = (pod: Pod, seconds: number): Pod => ({
+  ...pod,
+  spec: { ...pod.spec, tolerations: defaultTolerations(pod.spec?.tolerations, seconds) }
+})
 
 /** Kubernetes' defaults for a Pod, plus the admission defaults every pod gets on create. */
 export const defaults = (pod: Pod): Pod => {
@@ -164,7 +176,7 @@ export const defaults = (pod: Pod): Pod => {
   const serviceAccount = spec.serviceAccount
   spec.serviceAccountName = spec.serviceAccountName ?? serviceAccount ?? "default"
   spec.serviceAccount = serviceAccount ?? spec.serviceAccountName
-  spec.tolerations = defaultTolerations(spec.tolerations)
+  spec.tolerations = defaultTolerations(spec.tolerations, defaultTolerationSeconds)
   spec.priority = spec.priority ?? 0
   spec.preemptionPolicy = spec.preemptionPolicy ?? "PreemptLowerPriority"
   return { ...pod, spec }

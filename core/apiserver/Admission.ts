@@ -7,6 +7,7 @@
 import * as Either from "effect/Either"
 import { type FieldError, type Invalid, invalid } from "../api/errors.js"
 import type { KubeObject, ObjectMeta } from "../api/meta.js"
+import { type Pod, withDefaultTolerations } from "../api/Pod.js"
 import { podQOSClass } from "../api/PodQOS.js"
 import type { PodSpec } from "../api/PodSpec.js"
 import { isObject, equals, type JsonObject } from "./JsonValue.js"
@@ -110,6 +111,19 @@ const prepareForUpdate = (rt: Resource, scope: UpdateScope, obj: Obj, old: Obj):
   }
 }
 
+/** The admission plugins' settings. */
+export interface AdmissionOptions {
+  /** DefaultTolerationSeconds' not-ready/unreachable toleration; omitted: the defaulting's 300 s. */
+  readonly defaultTolerationSeconds?: number
+}
+
+/** Admission's defaults then the kind's: the plugin's tolerations come first, so defaulting adds no others. */
+const applyDefaults = (rt: Resource, obj: KubeObject, options: AdmissionOptions): Obj => {
+  const seconds = options.defaultTolerationSeconds
+  const admitted = kindOf(rt) === "/Pod" && seconds !== undefined ? withDefaultTolerations(obj as Pod, seconds) : obj
+  return rt.defaults(admitted) as Obj
+}
+
 const invalidObject = (rt: Resource, obj: KubeObject, errors: ReadonlyArray<FieldError>) =>
   invalid(rt.kind, rt.group, obj.metadata.name ?? "", errors)
 
@@ -123,9 +137,10 @@ export interface SystemFields {
 export const admitCreate = (
   rt: Resource,
   decoded: KubeObject,
-  system: SystemFields
+  system: SystemFields,
+  options: AdmissionOptions = {}
 ): Either.Either<KubeObject, Invalid> => {
-  const defaulted = prepareForCreate(rt, rt.defaults(decoded) as Obj)
+  const defaulted = prepareForCreate(rt, applyDefaults(rt, decoded, options))
   const {
     resourceVersion: _rv,
     selfLink: _selfLink,
@@ -160,9 +175,10 @@ export const admitUpdate = (
   rt: Resource,
   scope: UpdateScope,
   proposed: KubeObject,
-  old: KubeObject
+  old: KubeObject,
+  options: AdmissionOptions = {}
 ): Either.Either<KubeObject, Invalid> => {
-  const prepared = prepareForUpdate(rt, scope, rt.defaults(proposed) as Obj, old as Obj)
+  const prepared = prepareForUpdate(rt, scope, applyDefaults(rt, proposed, options), old as Obj)
   const { resourceVersion: _rv, selfLink: _selfLink, ...proposedMeta } = prepared.metadata
   let meta: ObjectMeta = { ...proposedMeta, uid: old.metadata.uid ?? "" }
   meta = withMeta(meta, "creationTimestamp", old.metadata.creationTimestamp)

@@ -37,6 +37,7 @@ import { includeObjectOf } from "./Table.js"
 import { update } from "./Update.js"
 import { watch } from "./Watch.js"
 import { now } from "../api/time.js"
+import { defaultTolerationSeconds } from "../api/Pod.js"
 
 export class ApiServer extends Context.Tag("minik8s/ApiServer")<
   ApiServer,
@@ -55,6 +56,11 @@ export interface ApiServerOptions {
   readonly tokens?: Tokens
   /** The range Services' cluster IPs come from (`--service-cluster-ip-range`); default 10.96.0.0/12. */
   readonly serviceClusterIPRange?: string
+  /**
+   * tolerationSeconds of the not-ready and unreachable NoExecute tolerations every pod gets
+   * (`--default-not-ready-toleration-seconds`, `--default-unreachable-toleration-seconds`); default 300.
+   */
+  readonly defaultTolerationSeconds?: number
 }
 
 /** Dispatches a resource request by verb and subresource. */
@@ -174,7 +180,8 @@ export const make = (options: ApiServerOptions = {}): Effect.Effect<ApiServer["T
       maxRequestBytes: options.maxRequestBytes ?? defaultMaxRequestBytes,
       bookmarkInterval: Duration.decode(options.bookmarkInterval ?? "60 seconds"),
       tokens: options.tokens,
-      serviceIPRange: yield* Effect.orDie(parseRange(options.serviceClusterIPRange ?? defaultServiceClusterIPRange))
+      serviceIPRange: yield* Effect.orDie(parseRange(options.serviceClusterIPRange ?? defaultServiceClusterIPRange)),
+      defaultTolerationSeconds: options.defaultTolerationSeconds ?? defaultTolerationSeconds
     }
     yield* bootstrap(store)
     const handle = (request: ApiRequest): Effect.Effect<ApiResponse> =>

@@ -63,7 +63,12 @@ export const create = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError
     const placed: KubeObject = { ...decoded, metadata: namespace === undefined ? meta : { ...meta, namespace } }
     const generate = (placed.metadata.name ?? "") === "" && (placed.metadata.generateName ?? "") !== ""
     const named = generate ? withName(placed, yield* generateName(placed.metadata.generateName!)) : placed
-    const admitted = yield* admitCreate(rt, named, { uid: yield* newUid, creationTimestamp: yield* now })
+    const admitted = yield* admitCreate(
+      rt,
+      named,
+      { uid: yield* newUid, creationTimestamp: yield* now },
+      { defaultTolerationSeconds: scope.config.defaultTolerationSeconds }
+    )
     const stored = yield* withClusterIP(scope.store, scope.config.serviceIPRange, rt, admitted, dryRun, (obj) =>
       dryRun ? checkFree(scope, obj) : store(scope, obj, generate ? generateNameAttempts : 1)
     )

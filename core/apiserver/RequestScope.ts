@@ -25,6 +25,7 @@ export interface ServerConfig {
   readonly bookmarkInterval: Duration.Duration
   readonly tokens: Tokens | undefined
   readonly serviceIPRange: ServiceIPRange
+  readonly defaultTolerationSeconds: number
 }
 
 export interface RequestScope {

@@ -83,7 +83,9 @@ export const updateObject = (
       if (uid !== "" && uid !== old.metadata.uid) {
         return yield* Effect.fail(uidPreconditionFailed(rt, name, uid, old.metadata.uid))
       }
-      const next = yield* admitUpdate(rt, updateScope, keepClusterIP(rt, proposal.object, old), old)
+      const next = yield* admitUpdate(rt, updateScope, keepClusterIP(rt, proposal.object, old), old, {
+        defaultTolerationSeconds: scope.config.defaultTolerationSeconds
+      })
       if (shouldDelete(rt, next, old)) return { _tag: "Remove", object: next }
       return equals(next, current.value) ? { _tag: "Unchanged" } : { _tag: "Write", object: next }
     })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
-import { mergePatch } from "../core/apiserver/patch.js"
+import { mergePatch } from "../apiserver/patch.js"
 import { diffMergePatch, threeWayMergePatch } from "./threeWayMergePatch.js"
 
 /** Inputs are frozen as the API server's objects are: any write to them throws in strict mode. */

@@ -2,8 +2,8 @@
  * The merge patches `kubectl apply` computes on the client: the difference of two objects, and
  * the three-way patch from the last-applied configuration, the file and the live object.
  */
-import { equals, isObject, type JsonObject } from "../core/apiserver/JsonValue.js"
-import { mergePatch, setOwn } from "../core/apiserver/patch.js"
+import { equals, isObject, type JsonObject } from "../apiserver/JsonValue.js"
+import { mergePatch, setOwn } from "../apiserver/patch.js"
 
 type MutableObject = Record<string, unknown>
 

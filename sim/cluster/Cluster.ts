@@ -1,0 +1,291 @@
+/**
+ * A simulated cluster built from a scenario's `cluster` section, out of the very code real mode
+ * runs: a MemoryStore behind the simulated network, the API server over it, the controller-manager,
+ * the scheduler and one kubelet per node over its SimRuntime, each component reaching the API server
+ * through its own link of the network. Every component runs in a scope of its own, so faults can
+ * stop and restart it; a restarted component keeps its identity, as a restarted process does, and
+ * so takes its own leader Lease back at once.
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import { Nodes } from "../../core/api/Node.js"
+import * as ApiServer from "../../core/apiserver/ApiServer.js"
+import * as Client from "../../core/client/Client.js"
+import { Transport } from "../../core/client/Transport.js"
+import * as ControllerManager from "../../core/controllers/ControllerManager.js"
+import * as SharedInformers from "../../core/informer/SharedInformers.js"
+import * as Kubelet from "../../core/kubelet/Kubelet.js"
+import { ContainerRuntime } from "../../core/runtime/ContainerRuntime.js"
+import * as Framework from "../../core/scheduler/framework/Framework.js"
+import * as Status from "../../core/scheduler/framework/Plugin.js"
+import * as Profiles from "../../core/scheduler/Profile.js"
+import type { PluginRef, Profile } from "../../core/scheduler/Profile.js"
+import { defaultRegistry } from "../../core/scheduler/registry.js"
+import * as Scheduler from "../../core/scheduler/Scheduler.js"
+import * as MemoryStore from "../../core/store/MemoryStore.js"
+import { Store } from "../../core/store/Store.js"
+import type { Network } from "../network/Network.js"
+import * as SimRuntime from "../runtime/SimRuntime.js"
+import type { ClusterSpec, CustomProfile, NodeGroup } from "../scenario/Scenario.js"
+
+/** The components `restartComponent` knows. */
+export type RestartableComponent = "scheduler" | "controller-manager" | "apiserver"
+
+export interface ClusterOptions {
+  readonly network: Network
+}
+
+export interface Cluster {
+  /** The scenario's own client (the "scenario" component: delayed by the network, never partitioned). */
+  readonly client: Client.Client["Type"]
+  /** The raw store, outside the network: the runner's view of the world. */
+  readonly store: MemoryStore.MemoryStore
+  readonly network: Network
+  /** Every node ever added, in creation order. */
+  readonly nodeNames: () => ReadonlyArray<string>
+  readonly runtime: (node: string) => SimRuntime.SimRuntime | undefined
+  /** Every node's runtime, in creation order. */
+  readonly runtimes: () => ReadonlyArray<readonly [string, SimRuntime.SimRuntime]>
+  /** The group's nodes join now (names already in the cluster are skipped). */
+  readonly addNodes: (group: NodeGroup) => Effect.Effect<void>
+  /** Power loss: the kubelet stops and every container vanishes; no more heartbeats. */
+  readonly crashNode: (node: string) => Effect.Effect<void>
+  /** The node boots again, empty, and a fresh kubelet re-registers it (a running node is crashed first). */
+  readonly restartNode: (node: string) => Effect.Effect<void>
+  /** The kubelet stops; its containers keep running. */
+  readonly stopKubelet: (node: string) => Effect.Effect<void>
+  /** A fresh kubelet starts and re-adopts the containers (not on a crashed node). */
+  readonly startKubelet: (node: string) => Effect.Effect<void>
+  /** The pod's running container of that name exits with `exitCode`; false when no node runs one. */
+  readonly crashContainer: (podUid: string, container: string, exitCode: number) => Effect.Effect<boolean>
+  /** The component loses its memory and starts again (the API server: every watch ends). */
+  readonly restartComponent: (component: RestartableComponent) => Effect.Effect<void>
+}
+
+/** The identities components hold their Leases under, the same across restarts. */
+const controllerManagerIdentity = "controller-manager"
+const schedulerIdentity = "default-scheduler"
+
+/** A custom profile as the scheduler's Profile, serving `default-scheduler` pods. */
+const customProfile = (custom: CustomProfile): Profile => ({
+  schedulerName: "default-scheduler",
+  plugins: {
+    filter: custom.filter,
+    score: custom.score.map((s): PluginRef =>
+      s.strategy === undefined ? { name: s.name, weight: s.weight } : { ...s }
+    )
+  }
+})
+
+// Validation builds the framework only; nothing is bound through it.
+const validationHandle: Status.Handle = { bind: () => Effect.succeed(Status.error("validation only")) }
+
+/** The scheduler profile the spec names, or why it is not one. */
+export const schedulerProfile = (profile: string | CustomProfile): Either.Either<Profile, string> => {
+  if (typeof profile === "string") {
+    const found = Profiles.byName(profile)
+    return found === undefined
+      ? Either.left(`unknown scheduler profile "${profile}" (known: ${Object.keys(Profiles.profiles).join(", ")})`)
+      : Either.right(found)
+  }
+  const built = customProfile(profile)
+  return Either.map(Framework.make(built, defaultRegistry, validationHandle), () => built)
+}
+
+/** Why a custom profile cannot run (an unknown plugin, a bad strategy or weight), or undefined when it can. */
+export const validateProfile = (custom: CustomProfile): string | undefined =>
+  Option.getOrUndefined(Either.getLeft(schedulerProfile(custom)))
+
+/** What a node was given, and where its kubelet runs. */
+interface SimNode {
+  readonly group: NodeGroup
+  readonly runtime: SimRuntime.SimRuntime
+  kubelet: Scope.CloseableScope | undefined
+}
+
+/** Builds and starts the cluster in the current scope; closing it stops every component. */
+export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<Cluster, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const clusterScope = yield* Effect.scope
+    const network = options.network
+    const timing = spec.timing
+    const profile = schedulerProfile(spec.scheduler.profile)
+    if (Either.isLeft(profile)) return yield* Effect.die(new Error(profile.left))
+
+    const store = yield* MemoryStore.make
+    const server = yield* Effect.provideService(
+      ApiServer.make({ defaultTolerationSeconds: Math.ceil(timing.evictionTimeout / 1000) }),
+      Store,
+      network.store(store)
+    )
+    const clientOf = (component: string) =>
+      Effect.provideService(Client.make, Transport, network.transport(component, server))
+    const client = yield* clientOf("scenario")
+
+    /** Starts `program` as `component` in a fresh scope of its own; closing that scope stops it. */
+    const start = (component: string, program: Effect.Effect<unknown, never, Client.Client | Scope.Scope>) =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.fork(clusterScope, ExecutionStrategy.sequential)
+        const componentClient = yield* clientOf(component)
+        yield* program.pipe(
+          Effect.provideService(Client.Client, componentClient),
+          Scope.extend(scope),
+          Effect.forkIn(scope)
+        )
+        return scope
+      })
+
+    const stop = (scope: Scope.CloseableScope | undefined) =>
+      scope === undefined ? Effect.void : Scope.close(scope, Exit.void)
+
+    const controllerManager = ControllerManager.run({
+      identity: controllerManagerIdentity,
+      nodeLifecycle: { nodeMonitorGracePeriod: Duration.millis(timing.nodeMonitorGracePeriod) }
+    })
+    const scheduler = Effect.gen(function* () {
+      const informers = yield* SharedInformers.make()
+      return yield* Scheduler.run({ profile: profile.right, identity: schedulerIdentity }).pipe(
+        Effect.provideService(SharedInformers.SharedInformers, informers),
+        Effect.orDie
+      )
+    })
+    const controlPlane: Record<Exclude<RestartableComponent, "apiserver">, typeof scheduler> = {
+      "controller-manager": controllerManager,
+      scheduler
+    }
+    const running = new Map<string, Scope.CloseableScope>()
+    for (const name of ["controller-manager", "scheduler"] as const)
+      running.set(name, yield* start(name, controlPlane[name]))
+
+    const nodes = new Map<string, SimNode>()
+
+    const kubeletOf = (name: string, node: SimNode) => {
+      const group = node.group
+      const kubelet = Kubelet.make({
+        nodeName: name,
+        capacity: { cpu: group.cpu, memory: group.memory, pods: String(group.pods) },
+        labels: group.labels,
+        taints: group.taints,
+        heartbeatInterval: Duration.millis(timing.heartbeatInterval)
+      })
+      return Effect.provideService(kubelet, ContainerRuntime, node.runtime)
+    }
+
+    // An unschedulable group's Node is created cordoned before its kubelet registers, so no pod lands there first.
+    const createCordoned = (name: string, group: NodeGroup) =>
+      client
+        .create(Nodes, {
+          apiVersion: "v1",
+          kind: "Node",
+          metadata: { name, labels: { ...group.labels } },
+          spec: group.taints.length === 0 ? { unschedulable: true } : { unschedulable: true, taints: group.taints }
+        })
+        .pipe(
+          Effect.catchTag("AlreadyExists", () =>
+            client.patch(Nodes, name, { spec: { unschedulable: true } }, { type: "merge" })
+          ),
+          Effect.tapError((error) => Effect.logWarning(`cannot cordon node ${name}, retrying`, error)),
+          Effect.retry(Schedule.spaced("1 second")),
+          Effect.orDie,
+          Effect.asVoid
+        )
+
+    const startKubelet = (name: string) =>
+      Effect.gen(function* () {
+        const node = nodes.get(name)
+        if (node === undefined || node.kubelet !== undefined) return
+        if (!node.runtime.isUp()) return yield* Effect.logWarning(`node ${name} is down: its kubelet cannot start`)
+        node.kubelet = yield* start(name, kubeletOf(name, node))
+      })
+
+    const stopKubelet = (name: string) =>
+      Effect.gen(function* () {
+        const node = nodes.get(name)
+        if (node === undefined) return
+        const scope = node.kubelet
+        node.kubelet = undefined
+        yield* stop(scope)
+      })
+
+    const addNodes = (group: NodeGroup) =>
+      Effect.forEach(
+        group.names,
+        (name) =>
+          Effect.gen(function* () {
+            if (nodes.has(name)) return yield* Effect.logWarning(`node ${name} already exists`)
+            const runtime = yield* Scope.extend(
+              SimRuntime.make({
+                nodeName: name,
+                firstPodIp: SimRuntime.firstPodIp(nodes.size + 1),
+                imagePull: timing.imagePull,
+                containerStart: timing.containerStart
+              }),
+              clusterScope
+            )
+            const node: SimNode = { group, runtime, kubelet: undefined }
+            nodes.set(name, node)
+            if (!group.unschedulable) return yield* startKubelet(name)
+            // The kubelet's scope holds the cordon too, so stopping the node before it registers stops both.
+            node.kubelet = yield* start(name, Effect.zipRight(createCordoned(name, group), kubeletOf(name, node)))
+          }),
+        { discard: true }
+      )
+
+    const crashNode = (name: string) =>
+      Effect.gen(function* () {
+        const node = nodes.get(name)
+        if (node === undefined) return
+        yield* stopKubelet(name)
+        yield* node.runtime.crash
+      })
+
+    const restartNode = (name: string) =>
+      Effect.gen(function* () {
+        const node = nodes.get(name)
+        if (node === undefined) return
+        yield* crashNode(name)
+        yield* node.runtime.boot
+        yield* startKubelet(name)
+      })
+
+    const crashContainer = (podUid: string, container: string, exitCode: number) =>
+      Effect.gen(function* () {
+        for (const node of nodes.values()) {
+          if (yield* node.runtime.crashContainer(podUid, container, exitCode)) return true
+        }
+        return false
+      })
+
+    const restartComponent = (component: RestartableComponent) =>
+      Effect.gen(function* () {
+        if (component === "apiserver") return yield* network.cutWatches()
+        yield* stop(running.get(component))
+        yield* network.cutWatches(component)
+        running.set(component, yield* start(component, controlPlane[component]))
+      })
+
+    yield* Effect.forEach(spec.nodes, addNodes, { discard: true })
+
+    const cluster: Cluster = {
+      client,
+      store,
+      network,
+      nodeNames: () => [...nodes.keys()],
+      runtime: (name) => nodes.get(name)?.runtime,
+      runtimes: () => [...nodes].map(([name, node]) => [name, node.runtime] as const),
+      addNodes,
+      crashNode,
+      restartNode,
+      stopKubelet,
+      startKubelet,
+      crashContainer,
+      restartComponent
+    }
+    return cluster
+  })

@@ -1,0 +1,36 @@
+/**
+ * converged (liveness, at the end): every Deployment has readyReplicas = spec.replicas, unless
+ * capacity does not allow it — some of its pods are pending as Unschedulable — or it is being deleted.
+ */
+import type { Deployment } from "../../core/api/Deployment.js"
+import type { Pod } from "../../core/api/Pod.js"
+import { controllerOf } from "../../core/controllers/ControllerRef.js"
+import { replicasOf } from "../../core/controllers/deployment/Fenceposts.js"
+import { isUnschedulable } from "../scenario/Checks.js"
+import { type InvariantContext, type InvariantHooks, nameOf } from "./Invariant.js"
+
+export const make = (context: InvariantContext): InvariantHooks => ({
+  atEnd: () => {
+    const { world } = context
+    // Deployment uid → whether one of its pods cannot be placed.
+    const replicaSetOwner = new Map<string, string>()
+    for (const rs of world.list("ReplicaSet")) {
+      const ref = controllerOf(rs)
+      if (ref?.kind === "Deployment") replicaSetOwner.set(rs.metadata.uid ?? "", ref.uid ?? "")
+    }
+    const starved = new Set<string>()
+    for (const pod of world.pods()) {
+      const ref = controllerOf(pod)
+      const owner = ref?.kind === "ReplicaSet" ? replicaSetOwner.get(ref.uid ?? "") : undefined
+      if (owner !== undefined && isUnschedulable(pod as Pod)) starved.add(owner)
+    }
+    for (const obj of world.list("Deployment")) {
+      const d = obj as Deployment
+      const uid = d.metadata.uid ?? ""
+      if (d.metadata.deletionTimestamp !== undefined || starved.has(uid)) continue
+      const ready = d.status?.readyReplicas ?? 0
+      const want = replicasOf(d)
+      if (ready !== want) context.report(uid, `deployment ${nameOf(d.metadata)}: readyReplicas ${ready}, want ${want}`)
+    }
+  }
+})

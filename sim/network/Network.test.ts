@@ -1,0 +1,333 @@
+import { describe, expect, it } from "vitest"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { KubeObject } from "../../core/api/meta.js"
+import { type Pod, Pods } from "../../core/api/Pod.js"
+import type { WatchLine } from "../../core/apiserver/ApiRequest.js"
+import * as ApiServer from "../../core/apiserver/ApiServer.js"
+import * as Client from "../../core/client/Client.js"
+import { Transport } from "../../core/client/Transport.js"
+import * as Informer from "../../core/informer/Informer.js"
+import * as MemoryStore from "../../core/store/MemoryStore.js"
+import { Store } from "../../core/store/Store.js"
+import { Simulation } from "../clock/Simulation.js"
+import type { Range } from "../scenario/Scenario.js"
+import * as Network from "./Network.js"
+
+const pod = (name: string): Pod =>
+  ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name },
+    spec: { containers: [{ name: "main", image: "nginx:1.27" }] }
+  }) as unknown as Pod
+
+/** A MemoryStore, the API server over the network's store, and a Client per component over the network. */
+const world = (latency: Range = { min: 1, max: 5 }, onWatch?: Network.NetworkOptions["onWatch"]) =>
+  Effect.gen(function* () {
+    const memory = yield* MemoryStore.make
+    const net = yield* Network.make(onWatch === undefined ? { latency } : { latency, onWatch })
+    const server = yield* Effect.provideService(ApiServer.make(), Store, net.store(memory))
+    const clientOf = (component: string) =>
+      Effect.provideService(Client.make, Transport, net.transport(component, server))
+    return { memory, net, clientOf, scenario: yield* clientOf("scenario") }
+  })
+
+// Quiet: informers warn of every failed attempt while cut off, on purpose here. Bounded: a watch that never ends fails the test.
+const run = <A, E>(program: Effect.Effect<A, E, Scope.Scope>, seed = 1): A => {
+  const exit = new Simulation({ seed }).run(
+    Effect.scoped(program).pipe(Effect.timeout("1 hour"), Logger.withMinimumLogLevel(LogLevel.None))
+  )
+  if (Exit.isSuccess(exit)) return exit.value
+  throw new Error(`the simulated run failed: ${String(exit.cause)}`)
+}
+
+const millisOf = <A, E>(effect: Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    const start = yield* Clock.currentTimeMillis
+    yield* effect
+    return (yield* Clock.currentTimeMillis) - start
+  })
+
+/** Retries `check` once a virtual second until it holds, for at most `seconds`. */
+const eventually = (check: () => boolean, seconds = 300) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < seconds && !check(); i++) yield* Effect.sleep("1 second")
+    return check()
+  })
+
+const names = (items: ReadonlyArray<KubeObject>) => items.map((item) => item.metadata.name).sort()
+
+const errorTag = <A, E extends { readonly _tag: string }>(effect: Effect.Effect<A, E>) =>
+  Effect.map(Effect.flip(effect), (e) => e._tag)
+
+describe("Network", () => {
+  it("delays each call by two one-way latencies drawn from the range, the same for the same seed", () => {
+    const timings = (seed: number) =>
+      run(
+        Effect.gen(function* () {
+          const { clientOf } = yield* world({ min: 5, max: 50 })
+          const client = yield* clientOf("scheduler")
+          return yield* Effect.forEach(Array.from({ length: 20 }), () => millisOf(client.list(Pods)))
+        }),
+        seed
+      )
+    const first = timings(1)
+    expect(timings(1)).toEqual(first)
+    expect(timings(2)).not.toEqual(first)
+    for (const t of first) {
+      expect(Number.isInteger(t)).toBe(true)
+      expect(t).toBeGreaterThanOrEqual(10)
+      expect(t).toBeLessThanOrEqual(100)
+    }
+    expect(new Set(first).size).toBeGreaterThan(5)
+  })
+
+  it("a slow period replaces the range until it is reset", () => {
+    const [slow, back] = run(
+      Effect.gen(function* () {
+        const { net, clientOf } = yield* world({ min: 2, max: 2 })
+        const client = yield* clientOf("controller-manager")
+        yield* net.setLatency({ min: 1000, max: 1000 })
+        const slow = yield* millisOf(client.get(Pods, "missing").pipe(Effect.ignore))
+        yield* net.setLatency(undefined)
+        return [slow, yield* millisOf(client.list(Pods))]
+      })
+    )
+    expect([slow, back]).toEqual([2000, 4])
+  })
+
+  it("a component cut off from the API server gets Unreachable; others, and the scenario, do not", () => {
+    const result = run(
+      Effect.gen(function* () {
+        const { net, clientOf, scenario } = yield* world()
+        const scheduler = yield* clientOf("scheduler")
+        const node = yield* clientOf("node-1")
+        yield* net.partition("node-1", "scheduler")
+        const unrelated = yield* Effect.either(scheduler.list(Pods))
+        yield* net.partition("apiserver", "scheduler")
+        yield* net.partition("scenario", "apiserver")
+        const cut = yield* errorTag(scheduler.list(Pods))
+        const other = yield* Effect.either(node.create(Pods, pod("a")))
+        const fromScenario = yield* Effect.either(scenario.get(Pods, "a"))
+        const flags = [net.isPartitioned("scheduler", "apiserver"), net.isPartitioned("node-1", "apiserver")]
+        yield* net.heal("scheduler", "apiserver")
+        const healed = yield* Effect.either(scheduler.get(Pods, "a"))
+        return {
+          unrelated: unrelated._tag,
+          cut,
+          other: other._tag,
+          fromScenario: fromScenario._tag,
+          flags,
+          healed: healed._tag
+        }
+      })
+    )
+    expect(result).toEqual({
+      unrelated: "Right",
+      cut: "Unreachable",
+      other: "Right",
+      fromScenario: "Right",
+      flags: [true, false],
+      healed: "Right"
+    })
+  })
+
+  it("a cut while the answer is on its way fails the call, though the write happened", () => {
+    const result = run(
+      Effect.gen(function* () {
+        const { net, clientOf, scenario } = yield* world({ min: 100, max: 100 })
+        const scheduler = yield* clientOf("scheduler")
+        const create = yield* Effect.fork(errorTag(scheduler.create(Pods, pod("a"))))
+        yield* Effect.sleep(150)
+        yield* net.partition("scheduler", "apiserver")
+        const partitioned = yield* Fiber.join(create)
+        yield* net.heal("scheduler", "apiserver")
+        // An API-server restart resets the connections of requests in flight too.
+        const get = yield* Effect.fork(errorTag(scheduler.get(Pods, "a")))
+        yield* Effect.sleep(150)
+        yield* net.cutWatches()
+        const restarted = yield* Fiber.join(get)
+        return { partitioned, restarted, written: (yield* scenario.get(Pods, "a")).metadata.name }
+      })
+    )
+    expect(result).toEqual({ partitioned: "Unreachable", restarted: "Unreachable", written: "a" })
+  })
+
+  it("an open watch ends (completes) at a partition; the store watch behind it is closed", () => {
+    const result = run(
+      Effect.gen(function* () {
+        const { memory, net, clientOf, scenario } = yield* world()
+        const scheduler = yield* clientOf("scheduler")
+        const watch = yield* Effect.fork(Stream.runCollect(scheduler.watch(Pods)))
+        yield* scenario.create(Pods, pod("a"))
+        yield* Effect.sleep(100)
+        const open = yield* memory.watcherCount
+        yield* net.partition("apiserver", "scheduler")
+        const seen = yield* Fiber.join(watch)
+        yield* Effect.sleep(10)
+        return {
+          open,
+          seen: [...seen].map((e) => `${e.type} ${e.object.metadata.name}`),
+          after: yield* memory.watcherCount
+        }
+      })
+    )
+    expect(result).toEqual({ open: 1, seen: ["ADDED a"], after: 0 })
+  })
+
+  it("an informer cut off goes stale, then converges after the heal", () => {
+    const result = run(
+      Effect.gen(function* () {
+        const { net, clientOf, scenario } = yield* world()
+        const scheduler = yield* clientOf("scheduler")
+        const informer = yield* Effect.provideService(Informer.make(Pods), Client.Client, scheduler)
+        yield* scenario.create(Pods, pod("a"))
+        yield* scenario.create(Pods, pod("b"))
+        const synced = yield* eventually(() => names(informer.list()).join() === "a,b")
+        yield* net.partition("scheduler", "apiserver")
+        yield* scenario.create(Pods, pod("c"))
+        yield* scenario.delete(Pods, "a")
+        yield* Effect.sleep("2 minutes")
+        const stale = names(informer.list()).join()
+        yield* net.heal("scheduler", "apiserver")
+        const converged = yield* eventually(() => names(informer.list()).join() === "b,c")
+        return { synced, stale, converged }
+      })
+    )
+    expect(result).toEqual({ synced: true, stale: "a,b", converged: true })
+  })
+
+  it("an unavailable store answers 503 and ends open watches with it; all recovers after", () => {
+    const result = run(
+      Effect.gen(function* () {
+        const { memory, net, clientOf, scenario } = yield* world()
+        const scheduler = yield* clientOf("scheduler")
+        const informer = yield* Effect.provideService(Informer.make(Pods), Client.Client, scheduler)
+        yield* scenario.create(Pods, pod("a"))
+        const synced = yield* eventually(() => names(informer.list()).join() === "a")
+        const watch = yield* Effect.fork(errorTag(Stream.runDrain(scheduler.watch(Pods))))
+        yield* Effect.sleep(100)
+        yield* net.setStoreAvailable(false)
+        const watchError = yield* Fiber.join(watch)
+        const down = yield* errorTag(scheduler.list(Pods))
+        const create = yield* errorTag(scenario.create(Pods, pod("b")))
+        yield* Effect.sleep(10)
+        const watchersWhileDown = yield* memory.watcherCount
+        yield* net.setStoreAvailable(true)
+        yield* scenario.create(Pods, pod("c"))
+        const converged = yield* eventually(() => names(informer.list()).join() === "a,c")
+        // The same through a partition between the API server and the store.
+        yield* net.partition("store", "apiserver")
+        const partitioned = yield* errorTag(scheduler.get(Pods, "a"))
+        yield* net.heal("apiserver", "store")
+        const healed = (yield* scheduler.get(Pods, "a")).metadata.name
+        return { synced, watchError, down, create, watchersWhileDown, converged, partitioned, healed }
+      })
+    )
+    expect(result).toEqual({
+      synced: true,
+      watchError: "ServiceUnavailable",
+      down: "ServiceUnavailable",
+      create: "ServiceUnavailable",
+      watchersWhileDown: 0,
+      converged: true,
+      partitioned: "ServiceUnavailable",
+      healed: "a"
+    })
+  })
+
+  it("a store watch opened outside the network fails at its first event after an outage", () => {
+    const result = run(
+      Effect.gen(function* () {
+        const { memory, net } = yield* world()
+        const store = net.store(memory)
+        const watch = yield* Effect.fork(errorTag(Stream.runDrain(store.watch("/probe/", 0))))
+        yield* store.create("/probe/a", { n: 1 })
+        yield* Effect.sleep(1)
+        yield* net.setStoreAvailable(false)
+        const down = yield* Effect.all([
+          errorTag(store.get("/probe/a")),
+          errorTag(store.revision),
+          errorTag(Stream.runDrain(store.watch("/probe/", 0)))
+        ])
+        yield* net.setStoreAvailable(true)
+        yield* Effect.sleep(10)
+        const idle = watch.unsafePoll() === null
+        yield* store.update("/probe/a", { n: 2 }, (yield* store.get("/probe/a")).modRevision)
+        return { down, idle, failed: yield* Fiber.join(watch) }
+      })
+    )
+    expect(result).toEqual({
+      down: ["StoreUnavailable", "StoreUnavailable", "StoreUnavailable"],
+      idle: true,
+      failed: "StoreUnavailable"
+    })
+  })
+
+  it("onWatch sees every line of each watch, in order, as the component receives it", () => {
+    const { log, starts } = run(
+      Effect.gen(function* () {
+        const log: Array<string> = []
+        const starts: Array<string> = []
+        const onWatch = (component: string) => {
+          starts.push(component)
+          return (line: WatchLine) => {
+            const meta = (line.object as KubeObject).metadata
+            log.push(`${component} ${line.type} ${meta.name} ${meta.resourceVersion}`)
+          }
+        }
+        const { clientOf, scenario } = yield* world({ min: 1, max: 20 }, onWatch)
+        const node = yield* clientOf("node-1")
+        const watch = yield* Effect.fork(Stream.runDrain(Stream.take(node.watch(Pods), 4)))
+        yield* Effect.sleep(50)
+        yield* scenario.create(Pods, pod("a"))
+        yield* scenario.create(Pods, pod("b"))
+        yield* scenario.patch(Pods, "a", { metadata: { labels: { x: "1" } } }, { type: "merge" })
+        yield* scenario.delete(Pods, "b")
+        yield* Fiber.join(watch)
+        return { log, starts }
+      })
+    )
+    expect(starts).toEqual(["node-1"])
+    expect(log.map((line) => line.split(" ").slice(0, 3).join(" "))).toEqual([
+      "node-1 ADDED a",
+      "node-1 ADDED b",
+      "node-1 MODIFIED a",
+      "node-1 DELETED b"
+    ])
+    const versions = log.map((line) => Number(line.split(" ")[3]))
+    expect(versions).toEqual([...versions].sort((x, y) => x - y))
+  })
+
+  it("cutWatches ends one component's watches, or everyone's", () => {
+    const result = run(
+      Effect.gen(function* () {
+        const { net, clientOf } = yield* world()
+        const watchOf = (component: string) =>
+          Effect.flatMap(clientOf(component), (client) => Effect.fork(Stream.runDrain(client.watch(Pods))))
+        const [scheduler, manager, scenario] = yield* Effect.all([
+          watchOf("scheduler"),
+          watchOf("controller-manager"),
+          watchOf("scenario")
+        ])
+        yield* Effect.sleep(100)
+        yield* net.cutWatches("scheduler")
+        yield* Effect.sleep(1)
+        const afterOne = [scheduler, manager, scenario].map((f) => f.unsafePoll() !== null)
+        yield* net.cutWatches()
+        yield* Effect.sleep(1)
+        const afterAll = [scheduler, manager, scenario].map((f) => f.unsafePoll() !== null)
+        const exits = yield* Effect.all([scheduler, manager, scenario].map(Fiber.await))
+        return { afterOne, afterAll, succeeded: exits.every(Exit.isSuccess) }
+      })
+    )
+    expect(result).toEqual({ afterOne: [true, false, false], afterAll: [true, true, true], succeeded: true })
+  })
+})

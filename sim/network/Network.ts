@@ -1,0 +1,203 @@
+/**
+ * The simulated network between the components and the API server, and between the API server
+ * and the store.
+ *
+ * Components are named "scheduler", "controller-manager", a node's name (its kubelet),
+ * "apiserver", "store" and "scenario" (the runner's own client). Every call of a component's
+ * transport takes a one-way latency (drawn uniformly, in whole ms, from the current range with
+ * Effect's `Random`) there and again back, on the Clock. Watch lines take the latency once per
+ * chunk, in order.
+ *
+ * Partitions are symmetric pairs, kept as a set (a second partition of a cut pair changes
+ * nothing; one heal restores it). Only pairs with "apiserver" carry traffic: a component cut off
+ * from "apiserver" gets `Unreachable`, as from a refused or reset connection, and its open watches
+ * end (they just complete, like a dropped connection its informer re-opens); "apiserver" ⇄
+ * "store" makes the store unavailable. Any other pair (`node-1` ⇄ `scheduler`) is allowed and
+ * affects no traffic, since those components never talk directly. "scenario" is delayed but never
+ * partitioned. A request in flight when its link is cut (partition or `cutWatches`) fails with
+ * `Unreachable` even though the server may have acted on it, as over a real network.
+ *
+ * The API server must be built over `store(inner)` for store outages to show. When the store
+ * becomes unavailable, every open watch of every component ends with a 503 ERROR line, as the
+ * API server's own store watches would fail; the store watches under them fail only at their next
+ * event (an idle in-process read cannot be interrupted without a fiber per watch on the hot path).
+ */
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
+import * as Stream from "effect/Stream"
+import { toStatus } from "../../core/api/errors.js"
+import type { ApiRequest, ApiResponse, WatchLine } from "../../core/apiserver/ApiRequest.js"
+import type { ApiServer } from "../../core/apiserver/ApiServer.js"
+import { unavailable as unavailableStatus } from "../../core/apiserver/StoreErrors.js"
+import { type Transport, Unreachable } from "../../core/client/Transport.js"
+import { type Store, StoreUnavailable } from "../../core/store/Store.js"
+import type { Range } from "../scenario/Scenario.js"
+import * as Link from "./Link.js"
+
+export interface NetworkOptions {
+  /** One-way latency of every component ⇄ API server call, ms. */
+  readonly latency: Range
+  /** Called when a watch response starts; the returned function sees each line the component receives. */
+  readonly onWatch?: (component: string, request: ApiRequest) => (line: WatchLine) => void
+}
+
+export interface Network {
+  /** How `component` reaches `server` over this network. */
+  readonly transport: (component: string, server: ApiServer["Type"]) => Transport["Type"]
+  /** Cuts `a` ⇄ `b` until `heal`; ends the open watches between them. */
+  readonly partition: (a: string, b: string) => Effect.Effect<void>
+  readonly heal: (a: string, b: string) => Effect.Effect<void>
+  readonly isPartitioned: (a: string, b: string) => boolean
+  /** Replaces the latency range (a slow period); `undefined` goes back to `options.latency`. */
+  readonly setLatency: (latency: Range | undefined) => Effect.Effect<void>
+  /** Ends open watches: every component's (an API server restart) or one component's (its restart). */
+  readonly cutWatches: (component?: string) => Effect.Effect<void>
+  /** `inner` as the API server reaches it: every call fails with StoreUnavailable while the store is unavailable. */
+  readonly store: (inner: Store["Type"]) => Store["Type"]
+  /** The store is unavailable while this is false or while "apiserver" ⇄ "store" is partitioned. */
+  readonly setStoreAvailable: (available: boolean) => Effect.Effect<void>
+}
+
+const apiserver = "apiserver"
+const store = "store"
+const scenario = "scenario"
+
+const pairOf = (a: string, b: string): string => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`)
+
+const storePair = pairOf(apiserver, store)
+
+/** The network, with no partition, the store available and `options.latency`. */
+export const make = (options: NetworkOptions): Effect.Effect<Network> =>
+  Effect.sync(() => {
+    let latency = options.latency
+    let storeAvailable = true
+    const partitions = new Set<string>()
+    // One link per component that has a transport; Map order is creation order, so cuts run the same on every run.
+    const links = new Map<string, Link.Link>()
+    // Bumped when the store becomes unavailable: a store watch opened before fails at its next event.
+    let storeOutages = 0
+
+    const linkOf = (component: string): Link.Link => {
+      let link = links.get(component)
+      if (link === undefined) {
+        link = Link.make()
+        links.set(component, link)
+      }
+      return link
+    }
+
+    const cutOff = (component: string): boolean =>
+      component !== scenario && partitions.has(pairOf(component, apiserver))
+
+    const storeDown = (): boolean => !storeAvailable || partitions.has(storePair)
+
+    const delay: Effect.Effect<void> = Effect.suspend(() => {
+      const { min, max } = latency
+      if (max <= 0) return Effect.void
+      return min === max ? Effect.sleep(min) : Effect.flatMap(Random.nextIntBetween(min, max + 1), sleepMillis)
+    })
+
+    const transport = (component: string, server: ApiServer["Type"]): Transport["Type"] => {
+      const link = linkOf(component)
+      const unreachable = () =>
+        new Unreachable({ message: `${component}: connection to the API server refused or reset (network partition)` })
+      const request = (req: ApiRequest): Effect.Effect<ApiResponse, Unreachable> =>
+        Effect.gen(function* () {
+          const since = link.generation()
+          yield* delay
+          if (cutOff(component)) return yield* Effect.fail(unreachable())
+          const response = yield* server.handle(req)
+          yield* delay
+          if (cutOff(component) || link.generation() !== since) return yield* Effect.fail(unreachable())
+          if (response._tag !== "Watch") return response
+          const see = options.onWatch?.(component, req)
+          const carried = link.carry(
+            Stream.mapChunksEffect(response.events, (chunk) => Effect.as(delay, chunk)),
+            since
+          )
+          const events =
+            see === undefined
+              ? carried
+              : Stream.mapChunks(carried, (chunk) => {
+                  for (const line of chunk) see(line)
+                  return chunk
+                })
+          return { ...response, events }
+        })
+      return { request }
+    }
+
+    const unavailable = () =>
+      new StoreUnavailable({
+        message: storeAvailable ? "the API server cannot reach the store (network partition)" : "the store is down"
+      })
+
+    // Called after a change that may have taken the store down (`wasDown`: before it).
+    const storeOutage = (wasDown: boolean): Effect.Effect<void> => {
+      if (wasDown || !storeDown()) return Effect.void
+      storeOutages++
+      const last: WatchLine = { type: "ERROR", object: toStatus(unavailableStatus(unavailable())) }
+      return Effect.forEach(links.values(), (link) => link.close(last), { discard: true })
+    }
+
+    const cutPair = (a: string, b: string): Effect.Effect<void> => {
+      const other = a === apiserver ? b : b === apiserver ? a : undefined
+      if (other === undefined || other === scenario) return Effect.void
+      return links.get(other)?.cut ?? Effect.void
+    }
+
+    const guarded = <A, E>(call: () => Effect.Effect<A, E>): Effect.Effect<A, E | StoreUnavailable> =>
+      Effect.suspend((): Effect.Effect<A, E | StoreUnavailable> => (storeDown() ? Effect.fail(unavailable()) : call()))
+
+    return {
+      transport,
+      partition: (a, b) =>
+        Effect.suspend(() => {
+          const pair = pairOf(a, b)
+          if (a === b || partitions.has(pair)) return Effect.void
+          const wasDown = storeDown()
+          partitions.add(pair)
+          return pair === storePair ? storeOutage(wasDown) : cutPair(a, b)
+        }),
+      heal: (a, b) =>
+        Effect.sync(() => {
+          partitions.delete(pairOf(a, b))
+        }),
+      isPartitioned: (a, b) => partitions.has(pairOf(a, b)),
+      setLatency: (range) =>
+        Effect.sync(() => {
+          latency = range ?? options.latency
+        }),
+      cutWatches: (component) =>
+        Effect.suspend(() =>
+          component === undefined
+            ? Effect.forEach(links.values(), (link) => link.cut, { discard: true })
+            : (links.get(component)?.cut ?? Effect.void)
+        ),
+      store: (inner) => ({
+        get: (key) => guarded(() => inner.get(key)),
+        list: (prefix, listOptions) => guarded(() => inner.list(prefix, listOptions)),
+        create: (key, value) => guarded(() => inner.create(key, value)),
+        update: (key, value, expected) => guarded(() => inner.update(key, value, expected)),
+        delete: (key, expected) => guarded(() => inner.delete(key, expected)),
+        watch: (prefix, from) =>
+          Stream.suspend(() => {
+            if (storeDown()) return Stream.fail(unavailable())
+            const since = storeOutages
+            return Stream.mapChunksEffect(inner.watch(prefix, from), (chunk) =>
+              storeOutages === since ? Effect.succeed(chunk) : Effect.fail(unavailable())
+            )
+          }),
+        revision: guarded(() => inner.revision),
+        compact: (revision) => guarded(() => inner.compact(revision))
+      }),
+      setStoreAvailable: (available) =>
+        Effect.suspend(() => {
+          const wasDown = storeDown()
+          storeAvailable = available
+          return storeOutage(wasDown)
+        })
+    }
+  })
+
+const sleepMillis = (millis: number): Effect.Effect<void> => (millis > 0 ? Effect.sleep(millis) : Effect.void)

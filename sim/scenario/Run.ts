@@ -1,0 +1,450 @@
+/**
+ * Runs a scenario in simulation: builds the cluster, plays the steps at their virtual times,
+ * evaluates the checks, watches the invariants, and answers the summary. The whole run is one
+ * Effect program driven by a `Simulation`, so it is a pure function of the scenario and the seed:
+ * the trace hash is the same on every run and every machine.
+ */
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Scope from "effect/Scope"
+import * as HashMap from "effect/HashMap"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as LabelSelector from "../../core/api/LabelSelector.js"
+import type { Deployment } from "../../core/api/Deployment.js"
+import { Deployments } from "../../core/api/Deployment.js"
+import { Nodes } from "../../core/api/Node.js"
+import type { Pod } from "../../core/api/Pod.js"
+import { byName } from "../../core/api/registry.js"
+import { ReplicaSets } from "../../core/api/ReplicaSet.js"
+import * as Apply from "../../core/client/Apply.js"
+import { Client } from "../../core/client/Client.js"
+import * as Cluster from "../cluster/Cluster.js"
+import { Simulation } from "../clock/Simulation.js"
+import * as Invariants from "../invariants/Invariants.js"
+import * as Network from "../network/Network.js"
+import { Trace } from "../trace/Trace.js"
+import * as Checks from "./Checks.js"
+import type { Action, CheckAt, Fault, ObjectRef, Scenario, Step } from "./Scenario.js"
+import type { Sample, StepOutcome, StepResult, Summary } from "./Summary.js"
+import { formatTime } from "./Time.js"
+import * as World from "./World.js"
+
+export interface RunOptions {
+  /** Overrides the scenario's seed. */
+  readonly seed?: number
+  readonly interleave?: "fifo" | "random"
+  /** Receives every trace line (JSONL without the newline), for `--trace FILE`. */
+  readonly trace?: (line: string) => void
+  /** Receives the timeline as it happens: one line per step, failure and violation. */
+  readonly onLine?: (line: string) => void
+  /** Component logs at this level and above go into the trace; default Info. */
+  readonly logLevel?: LogLevel.LogLevel
+}
+
+/** How long the end-of-run checks (noOrphans, converged) may wait for the cluster to quiesce. */
+const quiescence = 60_000
+
+interface Failure {
+  readonly step: number
+  readonly time: number
+  readonly check: string
+  readonly message: string
+}
+
+/** One line of an action, for the timeline and the trace. */
+export const describe = (action: Action): string => {
+  const ref = (r: ObjectRef) => `${r.namespace === "default" ? "" : `${r.namespace}/`}${r.kind}/${r.name}`
+  switch (action._tag) {
+    case "apply":
+      return `apply ${action.manifests
+        .map((m) => `${String(m["kind"]).toLowerCase()}/${String((m["metadata"] as { name?: unknown })?.name)}`)
+        .join(", ")}`
+    case "delete":
+      return `delete ${ref(action.ref)}${action.propagation === "Background" ? "" : ` (${action.propagation})`}`
+    case "scale":
+      return `scale ${action.targets.map((t) => `${ref(t.ref)}=${t.replicas}`).join(", ")}`
+    case "setImage":
+      return `setImage ${action.targets.map((t) => `${ref(t.ref)} ${t.container}=${t.image}`).join(", ")}`
+    case "cordon":
+    case "uncordon":
+      return `${action._tag} ${action.node}`
+    case "addNodes":
+      return `addNodes ${action.group.names.join(", ")}`
+    case "fault":
+      return `fault ${describeFault(action.fault)}`
+    case "expect":
+      return `expect ${action.checks.map((c) => c.label).join(", ")}`
+  }
+}
+
+const describeFault = (fault: Fault): string => {
+  switch (fault._tag) {
+    case "crashNode":
+    case "restartNode":
+    case "stopKubelet":
+    case "startKubelet":
+      return `${fault._tag} ${fault.node}`
+    case "partition":
+      return `partition ${fault.a} | ${fault.b} for ${formatTime(fault.for)}`
+    case "crashContainer":
+      return `crashContainer ${fault.pod}/${fault.container} exit ${fault.exitCode}`
+    case "storeUnavailable":
+      return `storeUnavailable for ${formatTime(fault.for)}`
+    case "compactStore":
+      return "compactStore"
+    case "slowNetwork":
+      return `slowNetwork ${formatTime(fault.latency.min)}-${formatTime(fault.latency.max)} for ${formatTime(fault.for)}`
+    case "restartComponent":
+      return `restartComponent ${fault.component}`
+  }
+}
+
+const resourceOf = (ref: ObjectRef) => {
+  const rt = byName(ref.kind)
+  if (rt === undefined) throw new Error(`unknown kind ${ref.kind}`) // the parser admits known kinds only
+  return rt
+}
+
+const messageOf = (error: unknown): string =>
+  typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
+
+/** The text of a log message without objects (a Cause carries fiber ids and wall-clock times). */
+const logText = (message: unknown): string =>
+  (Array.isArray(message) ? message : [message])
+    .filter((part) => typeof part === "string" || typeof part === "number")
+    .join(" ")
+
+/** Runs the scenario to its end (synchronously, in virtual time) and answers its summary; `wallSeconds` is left 0. */
+export const run = (scenario: Scenario, options: RunOptions = {}): Summary => {
+  const seed = options.seed ?? scenario.seed
+  const sim = new Simulation({ seed, ...(options.interleave === undefined ? {} : { interleave: options.interleave }) })
+  const trace = new Trace(options.trace)
+  const elapsed = () => sim.elapsed()
+  const line = (text: string) => options.onLine?.(text)
+  const failures: Array<Failure> = []
+  const steps: Array<StepResult> = []
+  const series: Array<Sample> = []
+  let passed = 0
+  let total = 0
+  let invariants: Invariants.Invariants | undefined
+  let reported = 0
+
+  const logger = Logger.make(({ logLevel, message, annotations }) => {
+    const component = HashMap.get(annotations, "component")
+    trace.record(elapsed(), component._tag === "Some" ? String(component.value) : "?", "log", {
+      level: logLevel.label,
+      msg: logText(message)
+    })
+  })
+
+  const program = Effect.gen(function* () {
+    const network = yield* Network.make({
+      latency: scenario.cluster.timing.apiLatency,
+      onWatch: (component, request) => invariants?.onWatchLine(component, request) ?? (() => {})
+    })
+    const cluster = yield* Cluster.make(scenario.cluster, { network })
+    const world = yield* World.make(cluster.store)
+    const checking = Invariants.make(scenario.invariants, world, { now: elapsed })
+    invariants = checking
+    world.onEvent((event) => {
+      trace.record(elapsed(), "store", event.type, {
+        key: `${event.kind}/${event.object.metadata.namespace ?? ""}/${event.object.metadata.name ?? ""}`,
+        rv: event.object.metadata.resourceVersion ?? ""
+      })
+      reportViolations()
+    })
+    const withClient = <A, E>(effect: Effect.Effect<A, E, Client>) =>
+      Effect.provideService(effect, Client, cluster.client)
+
+    const reportViolations = () => {
+      const found = invariants?.violations() ?? []
+      for (; reported < found.length; reported++) {
+        const v = found[reported]!
+        trace.record(v.time, "invariant", "violation", { invariant: v.invariant, message: v.message })
+        line(`  ${formatTime(v.time).padEnd(10)} VIOLATION ${v.invariant}: ${v.message}`)
+      }
+    }
+
+    const sleepUntil = (time: number) =>
+      Effect.flatMap(Clock.currentTimeMillis, () => {
+        const wait = time - elapsed()
+        // The extra zero sleep lets everything already due at `time` happen first.
+        return Effect.zipRight(wait > 0 ? Effect.sleep(wait) : Effect.void, Effect.sleep(0))
+      })
+
+    const evaluate = (checks: ReadonlyArray<CheckAt>) =>
+      checks.map((c) => ({ at: c, result: Checks.evaluate(c.check, world) }))
+
+    const sample = Effect.sync(() => {
+      const podsPerNode: Record<string, number> = {}
+      for (const node of world.nodes()) podsPerNode[node.metadata.name ?? ""] = 0
+      let pending = 0
+      for (const pod of world.pods()) {
+        const phase = pod.status?.phase
+        if (phase === "Succeeded" || phase === "Failed") continue
+        const node = pod.spec?.nodeName ?? ""
+        if (node === "") pending++
+        else podsPerNode[node] = (podsPerNode[node] ?? 0) + 1
+      }
+      let ready = 0
+      for (const node of world.nodes()) {
+        if (node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) ready++
+      }
+      series.push({
+        t: elapsed() / 1000,
+        podsPerNode,
+        pending,
+        readyNodes: ready,
+        notReadyNodes: world.nodes().length - ready
+      })
+    })
+    const sampleEvery = Math.max(1000, Math.ceil(scenario.duration / 300 / 1000) * 1000)
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(sample, Effect.sleep(sampleEvery))))
+
+    const stepResult = (step: Step, result: StepOutcome): StepResult => ({
+      index: step.index,
+      time: elapsed() / 1000,
+      action: describe(step.action),
+      result
+    })
+
+    const fail = (step: Step, check: string, message: string) => {
+      failures.push({ step: step.index, time: elapsed(), check, message })
+      trace.record(elapsed(), "scenario", "fail", { step: step.index, check, message })
+      line(`  ${formatTime(elapsed()).padEnd(10)} step ${step.index}  FAIL ${check}: ${message}`)
+    }
+
+    const act = (action: Exclude<Action, { _tag: "expect" }>) =>
+      Effect.gen(function* () {
+        switch (action._tag) {
+          case "apply":
+            for (const manifest of action.manifests) yield* withClient(Apply.apply(manifest))
+            return
+          case "delete": {
+            const rt = resourceOf(action.ref)
+            return yield* withClient(
+              Effect.flatMap(Client, (client) =>
+                client.delete(rt, action.ref.name, {
+                  ...(rt.namespaced ? { namespace: action.ref.namespace } : {}),
+                  propagationPolicy: action.propagation
+                })
+              )
+            )
+          }
+          case "scale":
+            for (const target of action.targets) {
+              const patch = { spec: { replicas: target.replicas } }
+              const where = { type: "merge", namespace: target.ref.namespace } as const
+              if (target.ref.kind === "replicaset")
+                yield* cluster.client.patch(ReplicaSets, target.ref.name, patch, where)
+              else yield* cluster.client.patch(Deployments, target.ref.name, patch, where)
+            }
+            return
+          case "setImage":
+            for (const target of action.targets) {
+              const current: Deployment = yield* cluster.client.get(Deployments, target.ref.name, {
+                namespace: target.ref.namespace
+              })
+              const spec = current.spec!
+              const template = spec.template ?? {}
+              const containers = template.spec?.containers ?? []
+              if (!containers.some((c) => c.name === target.container)) {
+                return yield* Effect.fail(
+                  new Error(`deployment ${target.ref.name} has no container ${target.container}`)
+                )
+              }
+              yield* cluster.client.update(Deployments, {
+                ...current,
+                spec: {
+                  ...spec,
+                  template: {
+                    ...template,
+                    spec: {
+                      ...template.spec!,
+                      containers: containers.map((c) =>
+                        c.name === target.container ? { ...c, image: target.image } : c
+                      )
+                    }
+                  }
+                }
+              })
+            }
+            return
+          case "cordon":
+          case "uncordon":
+            yield* cluster.client.patch(
+              Nodes,
+              action.node,
+              { spec: { unschedulable: action._tag === "cordon" } },
+              { type: "merge" }
+            )
+            return
+          case "addNodes":
+            return yield* cluster.addNodes(action.group)
+          case "fault":
+            return yield* inject(action.fault)
+        }
+      })
+
+    /** Brings `fault` about now; a fault with a duration is undone by a fiber of its own. */
+    const inject = (fault: Fault): Effect.Effect<void, never, Scope.Scope> => {
+      const later = (after: number, undo: Effect.Effect<void>) =>
+        Effect.asVoid(Effect.forkScoped(Effect.zipRight(Effect.sleep(after), undo)))
+      switch (fault._tag) {
+        case "crashNode":
+          return cluster.crashNode(fault.node)
+        case "restartNode":
+          return cluster.restartNode(fault.node)
+        case "stopKubelet":
+          return cluster.stopKubelet(fault.node)
+        case "startKubelet":
+          return cluster.startKubelet(fault.node)
+        case "partition":
+          return Effect.zipRight(network.partition(fault.a, fault.b), later(fault.for, network.heal(fault.a, fault.b)))
+        case "crashContainer":
+          return Effect.forEach(podsNamed(fault.pod), (pod) =>
+            cluster.crashContainer(pod.metadata.uid ?? "", fault.container, fault.exitCode)
+          ).pipe(Effect.asVoid)
+        case "storeUnavailable":
+          return Effect.zipRight(network.setStoreAvailable(false), later(fault.for, network.setStoreAvailable(true)))
+        case "compactStore":
+          return Effect.orDie(Effect.flatMap(cluster.store.revision, (rev) => cluster.store.compact(rev)))
+        case "slowNetwork":
+          return Effect.zipRight(network.setLatency(fault.latency), later(fault.for, network.setLatency(undefined)))
+        case "restartComponent":
+          return cluster.restartComponent(fault.component)
+      }
+    }
+
+    const podsNamed = (nameOrSelector: string): ReadonlyArray<Pod> => {
+      const byName = world.pods().filter((p) => p.metadata.name === nameOrSelector)
+      if (byName.length > 0) return byName
+      const selector = LabelSelector.parse(nameOrSelector)
+      if (selector._tag === "Left") return []
+      return world.pods().filter((p) => LabelSelector.matches(selector.right, p.metadata.labels ?? {}))
+    }
+
+    /** Waits until the world changes, or until `deadline`; answers false at the deadline. */
+    const changeOrDeadline = (deadline: number) =>
+      Effect.gen(function* () {
+        const changed = yield* Deferred.make<boolean>()
+        const stop = world.onEvent(() => Deferred.unsafeDone(changed, Exit.succeed(true)))
+        const wait = deadline - elapsed()
+        const result = yield* Effect.raceFirst(
+          Deferred.await(changed),
+          Effect.as(Effect.sleep(Math.max(0, wait)), false)
+        )
+        stop()
+        return result
+      })
+
+    let previous = 0
+    for (const step of scenario.steps) {
+      const { timing, action } = step
+      if (timing._tag !== "within") {
+        const time = timing._tag === "at" ? timing.millis : previous + timing.millis
+        if (time > scenario.duration) {
+          yield* sleepUntil(scenario.duration)
+          fail(step, describe(action), `not reached: the run ends at ${formatTime(scenario.duration)}`)
+          if (action._tag === "expect") total += action.checks.length
+          previous = time
+          continue
+        }
+        yield* sleepUntil(time)
+      }
+      trace.record(elapsed(), "scenario", "step", { step: step.index, action: describe(action) })
+      if (action._tag !== "expect") {
+        const startedAt = elapsed()
+        const outcome = yield* Effect.either(act(action))
+        if (outcome._tag === "Left") fail(step, describe(action), messageOf(outcome.left))
+        else line(`  ${formatTime(startedAt).padEnd(10)} step ${step.index}  ${describe(action)}`)
+        steps.push(stepResult(step, outcome._tag === "Left" ? "failed" : "done"))
+        previous = elapsed()
+        continue
+      }
+      total += action.checks.length
+      if (timing._tag !== "within") {
+        const results = evaluate(action.checks)
+        for (const r of results) {
+          if (r.result.ok) passed++
+          else fail(step, r.at.label, r.result.message)
+        }
+        const ok = results.every((r) => r.result.ok)
+        if (ok) line(`  ${formatTime(elapsed()).padEnd(10)} step ${step.index}  ${describe(action)}: ok`)
+        steps.push(stepResult(step, ok ? "passed" : "failed"))
+        previous = elapsed()
+        continue
+      }
+      // within: the first instant after the previous step where every check holds, or a failure at the deadline.
+      const deadline = Math.min(previous + timing.millis, scenario.duration)
+      let results = evaluate(action.checks)
+      while (!results.every((r) => r.result.ok) && elapsed() < deadline) {
+        yield* changeOrDeadline(deadline)
+        yield* Effect.yieldNow()
+        results = evaluate(action.checks)
+      }
+      const ok = results.every((r) => r.result.ok)
+      if (ok) {
+        passed += results.length
+        line(
+          `  ${formatTime(elapsed()).padEnd(10)} step ${step.index}  ${describe(action)}: ok after ${formatTime(elapsed() - previous)}`
+        )
+      } else {
+        for (const r of results) {
+          if (r.result.ok) passed++
+          else fail(step, r.at.label, r.result.message)
+        }
+      }
+      trace.record(elapsed(), "scenario", ok ? "passed" : "failed", { step: step.index })
+      steps.push(stepResult(step, ok ? "passed" : "failed"))
+      previous = elapsed()
+    }
+    yield* sleepUntil(scenario.duration)
+    yield* sample
+    // End-of-run invariants, given the cluster a bounded while to quiesce.
+    const containers = () =>
+      cluster
+        .nodeNames()
+        .flatMap((node) => (cluster.runtime(node)?.podUids() ?? []).map((podUid) => ({ node, podUid })))
+    const end = elapsed() + quiescence
+    while (!checking.atEnd({ containers: containers() }, { dryRun: true }) && elapsed() < end) {
+      yield* changeOrDeadline(end)
+    }
+    checking.atEnd({ containers: containers() })
+    reportViolations()
+  })
+
+  const exit = sim.run(
+    program.pipe(
+      Effect.scoped,
+      Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+      Logger.withMinimumLogLevel(options.logLevel ?? LogLevel.Info)
+    )
+  )
+  if (Exit.isFailure(exit)) {
+    failures.push({ step: 0, time: elapsed(), check: "run", message: Cause.pretty(exit.cause).split("\n")[0]! })
+  }
+  const violations = invariants?.violations() ?? []
+  return {
+    scenario: scenario.name,
+    passed: failures.length === 0 && violations.length === 0,
+    seed,
+    expectations: { passed, total },
+    failures: failures.map((f) => ({ step: f.step, time: formatTime(f.time), check: f.check, message: f.message })),
+    invariantViolations: violations.map((v) => ({
+      invariant: v.invariant,
+      time: formatTime(v.time),
+      message: v.message
+    })),
+    simulatedSeconds: scenario.duration / 1000,
+    wallSeconds: 0,
+    events: sim.events(),
+    traceSha256: trace.sha256(),
+    steps,
+    series
+  }
+}
