@@ -17,7 +17,6 @@ import * as Connection from "./connection.js"
 import { deleteCommand } from "./delete.js"
 import { errorLine } from "./errors.js"
 import { get } from "./get.js"
-import { run } from "./run.js"
 import { scale } from "./scale.js"
 
 const connectionOptions = {
@@ -208,16 +207,21 @@ const runCommand = Command.make(
     quiet: Options.boolean("quiet").pipe(Options.withDescription("no timeline, only the closing lines"))
   },
   (o) =>
+    // Loaded on use: the simulation and the report's plotting libraries are heavy for the other commands.
     Effect.flatMap(
-      run({
-        paths: o.paths,
-        seed: Option.getOrUndefined(o.seed),
-        interleave: o.interleave,
-        trace: Option.getOrUndefined(o.trace),
-        report: Option.getOrUndefined(o.report),
-        json: o.json,
-        quiet: o.quiet
-      }),
+      Effect.flatMap(
+        Effect.promise(() => import("./run.js")),
+        ({ run }) =>
+          run({
+            paths: o.paths,
+            seed: Option.getOrUndefined(o.seed),
+            interleave: o.interleave,
+            trace: Option.getOrUndefined(o.trace),
+            report: Option.getOrUndefined(o.report),
+            json: o.json,
+            quiet: o.quiet
+          })
+      ),
       (code) => Effect.sync(() => (process.exitCode = code))
     )
 ).pipe(Command.withDescription("Run scenario files in simulation (exit 0 pass, 1 fail, 2 invalid file)"))
