@@ -69,6 +69,9 @@ const runtimeTypeOf = (version: string) => {
  * Starts a kubelet in the current scope: node registration and heartbeats, the pod informer,
  * the pod workers and the runtime watchers. Returns at once.
  */
+/** How soon a pod status write that failed is tried again (the status manager's syncPeriod). */
+const statusRetryMillis = 10_000
+
 export const make = (options: KubeletOptions): Effect.Effect<void, never, Client | ContainerRuntime | Scope.Scope> =>
   Effect.gen(function* () {
     const runtime = yield* ContainerRuntime
@@ -252,11 +255,18 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
         const after = yield* RuntimePod.get(uid)
         yield* SyncPod.collectGarbage(after)
         yield* prober.update(pod, after, latestStatus(record))
-        yield* statusWriter.write(record.pod, generate(record, after, false, yield* Clock.currentTimeMillis))
+        const written = yield* statusWriter.write(
+          record.pod,
+          generate(record, after, false, yield* Clock.currentTimeMillis)
+        )
         if (isTerminal(record)) yield* prober.removePod(uid)
-        return result.retryAfter === undefined
+        // A status that could not be written is tried again within the status manager's 10 s, not the 60 s resync.
+        const retryAfter = written
+          ? result.retryAfter
+          : Math.min(result.retryAfter ?? statusRetryMillis, statusRetryMillis)
+        return retryAfter === undefined
           ? resync
-          : { done: false, resyncAfter: Duration.millis(Math.min(result.retryAfter, Duration.toMillis(syncFrequency))) }
+          : { done: false, resyncAfter: Duration.millis(Math.min(retryAfter, Duration.toMillis(syncFrequency))) }
       }).pipe(
         Effect.catchAll((error) =>
           Effect.as(Effect.logWarning(`sync of pod ${uid} failed`, error), {

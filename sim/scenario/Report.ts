@@ -144,7 +144,13 @@ const x = (axis: TimeAxis) => ({
   axis: { tickCount: 12 }
 })
 
-const count = (title: string) => ({ type: "quantitative", title, axis: { tickMinStep: 1 } })
+// Counts: whole ticks; an all-zero series gets the axis 0–1, so it reads 0 rather than 0.000000.
+const count = (title: string, allZero = false) => ({
+  type: "quantitative",
+  title,
+  axis: { tickMinStep: 1, format: "d" },
+  ...(allZero ? { scale: { domain: [0, 1] } } : {})
+})
 
 const nodeOrder = new Intl.Collator("en", { numeric: true }).compare
 
@@ -218,7 +224,16 @@ const quantile = (sorted: ReadonlyArray<number>, q: number): number => {
 const pending = (series: ReadonlyArray<Sample>, axis: TimeAxis): Spec => ({
   data: { values: series.map((s) => ({ time: s.t / axis.seconds, pending: s.pending })) },
   mark: { type: "area", interpolate: "step-after", color: "#f58518", opacity: 0.5, line: { color: "#f58518" } },
-  encoding: { x: x(axis), y: { field: "pending", ...count("pending pods") } }
+  encoding: {
+    x: x(axis),
+    y: {
+      field: "pending",
+      ...count(
+        "pending pods",
+        series.every((s) => s.pending === 0)
+      )
+    }
+  }
 })
 
 const readiness = (series: ReadonlyArray<Sample>, axis: TimeAxis): Spec => ({

@@ -57,7 +57,8 @@ interface Failure {
 
 /** One line of an action, for the timeline and the trace. */
 export const describe = (action: Action): string => {
-  const ref = (r: ObjectRef) => `${r.namespace === "default" ? "" : `${r.namespace}/`}${r.kind}/${r.name}`
+  const ref = (r: ObjectRef) =>
+    `${r.namespace === "default" || r.namespace === "" ? "" : `${r.namespace}/`}${r.kind}/${r.name}`
   switch (action._tag) {
     case "apply":
       return `apply ${action.manifests
@@ -205,9 +206,9 @@ export const run = (scenario: Scenario, options: RunOptions = {}): Summary => {
     const sampleEvery = Math.max(1000, Math.ceil(scenario.duration / 300 / 1000) * 1000)
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(sample, Effect.sleep(sampleEvery))))
 
-    const stepResult = (step: Step, result: StepOutcome): StepResult => ({
+    const stepResult = (step: Step, result: StepOutcome, at = elapsed()): StepResult => ({
       index: step.index,
-      time: elapsed() / 1000,
+      time: at / 1000,
       action: describe(step.action),
       result
     })
@@ -362,8 +363,9 @@ export const run = (scenario: Scenario, options: RunOptions = {}): Summary => {
         const outcome = yield* Effect.either(act(action))
         if (outcome._tag === "Left") fail(step, describe(action), messageOf(outcome.left))
         else line(`  ${formatTime(startedAt).padEnd(10)} step ${step.index}  ${describe(action)}`)
-        steps.push(stepResult(step, outcome._tag === "Left" ? "failed" : "done"))
-        previous = elapsed()
+        steps.push(stepResult(step, outcome._tag === "Left" ? "failed" : "done", startedAt))
+        // The step's time is when it started: an action's API calls take simulated time too.
+        previous = startedAt
         continue
       }
       total += action.checks.length
@@ -404,7 +406,7 @@ export const run = (scenario: Scenario, options: RunOptions = {}): Summary => {
       previous = elapsed()
     }
     yield* sleepUntil(scenario.duration)
-    yield* sample
+    if (series.at(-1)?.t !== elapsed() / 1000) yield* sample
     // End-of-run invariants, given the cluster a bounded while to quiesce.
     const containers = () =>
       cluster
