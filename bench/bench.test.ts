@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest"
 import * as Api from "./api.bench.js"
 import * as Scheduler from "./scheduler.bench.js"
 import { type Row, runSuite } from "./harness.js"
+import * as Simulation from "./simulation.js"
 import * as Store from "./store.bench.js"
 
 // A smoke run: every case runs and yields a figure; how fast is for `npm run bench`, never a test.
@@ -30,5 +31,19 @@ describe("bench", () => {
     const rows = await Scheduler.throughput({ nodes: [20], pods: 50, runPods: 20, runNodes: [20] })
     expectFigures(rows, 3)
     expect(rows[0]!.ratio).toBe(1)
+  })
+
+  it("measures a whole simulated run against the bare event loop", { timeout: 60_000 }, async () => {
+    const rows = await Simulation.simulationRows({ nodes: 3, deployments: 1, podsPerDeployment: 3, minutes: 1 })
+    expectFigures(rows, 4)
+    expect(rows[0]!.ratio).toBe(1)
+    expect(rows[2]!.note).not.toMatch(/failed/)
+  })
+
+  it("the speed scenario is valid and names the issue's size", () => {
+    const text = Simulation.scenarioText(Simulation.full)
+    expect(text).toContain("count: 1000")
+    expect(text.match(/kind: Deployment/g)).toHaveLength(100)
+    expect(text).toContain("count: 5000")
   })
 })

@@ -1,18 +1,22 @@
 /**
- * `npm run bench [-- --quick]`: runs every benchmark suite and latency series and prints one Markdown
- * table to stdout; progress goes to stderr only on a terminal. `--quick` is a short smoke run.
+ * `npm run bench [-- --quick | --full]`: runs every benchmark suite and latency series and prints one
+ * Markdown table to stdout; progress goes to stderr only on a terminal. `--quick` is a short smoke
+ * run; `--full` runs the whole-simulation harness at the issue's size (1,000 nodes, 5,000 pods, 1 h),
+ * which otherwise runs at 100 nodes, 500 pods and 10 simulated minutes.
  */
 import * as Api from "./api.bench.js"
 import { formatRows, runSuite, type Row } from "./harness.js"
 import * as Scheduler from "./scheduler.bench.js"
+import * as Simulation from "./simulation.js"
 import * as Store from "./store.bench.js"
 
-const usage = "usage: npm run bench [-- --quick]"
+const usage = "usage: npm run bench [-- --quick | --full]"
 
 const main = async (args: ReadonlyArray<string>): Promise<void> => {
-  const unknown = args.find((arg) => arg !== "--quick")
+  const unknown = args.find((arg) => arg !== "--quick" && arg !== "--full")
   if (unknown !== undefined) throw new Error(`unknown option ${unknown}; ${usage}`)
   const quick = args.includes("--quick")
+  const full = args.includes("--full")
   const rows: Array<Row> = []
   for (const suite of [...Store.suites, ...Api.suites])
     rows.push(...(await runSuite(suite, { maxTime: quick ? 0.1 : 2 })))
@@ -24,6 +28,7 @@ const main = async (args: ReadonlyArray<string>): Promise<void> => {
         : { nodes: [100, 1_000, 5_000], pods: 10_000, runPods: 2_000, runNodes: [100, 1_000] }
     ))
   )
+  rows.push(...(await Simulation.simulationRows(full ? Simulation.full : quick ? Simulation.smoke : Simulation.quick)))
   process.stdout.write(formatRows(rows) + "\n")
 }
 

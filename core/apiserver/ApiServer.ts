@@ -13,6 +13,7 @@ import { Namespaces } from "../api/Namespace.js"
 import { openApiV2, openApiV3, openApiV3Index } from "../api/openapi.js"
 import { Store, type Value } from "../store/Store.js"
 import { admitCreate } from "./Admission.js"
+import * as Cacher from "./Cacher.js"
 import type { ApiRequest, ApiResponse } from "./ApiRequest.js"
 import { authenticate, type Tokens } from "./Authentication.js"
 import { authorize } from "./Authorization.js"
@@ -181,7 +182,8 @@ export const make = (options: ApiServerOptions = {}): Effect.Effect<ApiServer["T
       bookmarkInterval: Duration.decode(options.bookmarkInterval ?? "60 seconds"),
       tokens: options.tokens,
       serviceIPRange: yield* Effect.orDie(parseRange(options.serviceClusterIPRange ?? defaultServiceClusterIPRange)),
-      defaultTolerationSeconds: options.defaultTolerationSeconds ?? defaultTolerationSeconds
+      defaultTolerationSeconds: options.defaultTolerationSeconds ?? defaultTolerationSeconds,
+      cacher: Cacher.make(store)
     }
     yield* bootstrap(store)
     const handle = (request: ApiRequest): Effect.Effect<ApiResponse> =>

@@ -12,6 +12,7 @@ import type { KubeObject } from "../api/meta.js"
 import type { Store } from "../store/Store.js"
 import type { ApiRequest, ApiResponse } from "./ApiRequest.js"
 import type { Tokens } from "./Authentication.js"
+import type { Cacher } from "./Cacher.js"
 import { contentTypeOf, type Output } from "./Negotiation.js"
 import { json } from "./Responses.js"
 import type { Resource } from "./Route.js"
@@ -26,6 +27,8 @@ export interface ServerConfig {
   readonly tokens: Tokens | undefined
   readonly serviceIPRange: ServiceIPRange
   readonly defaultTolerationSeconds: number
+  /** The watch fan-out over the store. */
+  readonly cacher: Cacher
 }
 
 export interface RequestScope {

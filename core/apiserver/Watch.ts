@@ -11,12 +11,15 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Schedule from "effect/Schedule"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import { type ApiError, BadRequest, InternalError, toStatus } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
 import { apiVersionOf } from "../api/resource.js"
-import type { Revision, WatchEvent } from "../store/Store.js"
+import { defaultWatchBacklog as watchBacklog } from "../store/MemoryStore.js"
+import { type Revision, TooOld, type WatchEvent } from "../store/Store.js"
+import type * as Cacher from "./Cacher.js"
 import type { ApiResponse, WatchLine } from "./ApiRequest.js"
 import { contentTypeOf, type Output } from "./Negotiation.js"
 import { type RequestScope } from "./RequestScope.js"
@@ -33,6 +36,9 @@ type Line =
   | { readonly type: "ADDED" | "MODIFIED" | "DELETED"; readonly object: KubeObject }
   | { readonly type: "BOOKMARK"; readonly object: KubeObject }
   | { readonly type: "ERROR"; readonly object: unknown }
+
+/** Queued after the last line: the store watch ended. */
+const ended: unique symbol = Symbol("ended")
 
 const errorLine = (error: ApiError): Line => ({ type: "ERROR", object: toStatus(error) })
 
@@ -105,6 +111,85 @@ const formatted = (
   )
 }
 
+/**
+ * The initial lines, then the changes after `from` through the selection, with a BOOKMARK every
+ * `bookmarks` and an end after `timeoutSeconds`. The Cacher hands the changes over synchronously,
+ * so only a line this watcher selects wakes its reader; plain fibers tick and time out (a stream
+ * merge would fork and race fibers for every line).
+ */
+const delivered = (
+  cacher: Cacher.Cacher,
+  rt: Resource,
+  predicate: SelectionPredicate.SelectionPredicate,
+  prefix: string,
+  initial: ReadonlyArray<Line>,
+  from: Revision,
+  bookmarks: Duration.Duration | undefined,
+  timeoutSeconds: number
+): Stream.Stream<Line> =>
+  Stream.unwrapScoped(
+    Effect.gen(function* () {
+      const queue = yield* Queue.unbounded<Line | typeof ended>()
+      for (const line of initial) queue.unsafeOffer(line)
+      // Bookmarks carry the revision of the last event read, so none is ever skipped by a client resuming there.
+      let revision = from
+      let open = true
+      const finish = (line: Line | undefined) => {
+        if (!open) return
+        open = false
+        if (line !== undefined) queue.unsafeOffer(line)
+        queue.unsafeOffer(ended)
+      }
+      const sink: Cacher.Sink = {
+        events: (events) => {
+          if (!open) return
+          for (const event of events) {
+            revision = event.revision
+            const line = lineOf(rt, predicate, event)
+            if (line !== undefined) queue.unsafeOffer(line)
+          }
+          // A reader that does not keep up is dropped, as the store drops a watcher that falls behind.
+          if (Option.getOrElse(queue.unsafeSize(), () => 0) > watchBacklog)
+            finish(errorLine(tooOld(new TooOld({ requested: from, compacted: revision }))))
+        },
+        end: (cause) => {
+          if (cause === undefined) return finish(undefined)
+          const failure = Cause.failureOption(cause)
+          if (Option.isSome(failure))
+            return finish(
+              errorLine(failure.value._tag === "TooOld" ? tooOld(failure.value) : unavailable(failure.value))
+            )
+          finish(errorLine(new InternalError({ message: `watch failed: ${Cause.pretty(cause).split("\n")[0]}` })))
+        }
+      }
+      yield* Effect.acquireRelease(
+        Effect.catchAll(cacher.watch(prefix, from, sink), (error) =>
+          Effect.sync(() => {
+            const apiError =
+              error._tag === "TooOld"
+                ? tooOld(error)
+                : error._tag === "FutureRevision"
+                  ? tooLarge(error.requested, error.current)
+                  : unavailable(error)
+            finish(errorLine(apiError))
+            return Effect.void
+          })
+        ),
+        (leave) => leave
+      )
+      if (bookmarks !== undefined) {
+        const tick = Effect.sync(() => {
+          if (open) queue.unsafeOffer(bookmark(rt, revision))
+        })
+        yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(bookmarks), tick)))
+      }
+      // A timed-out watch drops what it had not sent yet, as an interrupted response does.
+      if (timeoutSeconds > 0)
+        yield* Effect.forkScoped(Effect.zipRight(Effect.sleep(Duration.seconds(timeoutSeconds)), Queue.shutdown(queue)))
+      return Stream.takeWhile(Stream.fromQueue(queue), (item): item is Line => item !== ended)
+    })
+  )
+
 /** Handles a watch of the scope's collection (narrowed to one object by `name` on the legacy path). */
 export const watch = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError> =>
   Effect.gen(function* () {
@@ -138,39 +223,8 @@ export const watch = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError>
       if (from > current) return yield* Effect.fail(tooLarge(from, current))
     }
 
-    type Input = { readonly _tag: "Event"; readonly event: WatchEvent } | { readonly _tag: "Tick" }
-    const events: Stream.Stream<Input, ApiError> = scope.store.watch(prefix, from).pipe(
-      Stream.map((event): Input => ({ _tag: "Event", event })),
-      Stream.mapError((e) => (e._tag === "TooOld" ? tooOld(e) : unavailable(e)))
-    )
-    const inputs = flag(query.get("allowWatchBookmarks"))
-      ? Stream.merge(
-          events,
-          Stream.fromSchedule(Schedule.spaced(scope.config.bookmarkInterval)).pipe(
-            Stream.map((): Input => ({ _tag: "Tick" }))
-          ),
-          { haltStrategy: "left" }
-        )
-      : events
-    // Bookmarks carry the revision of the last event read, so none is ever skipped by a client resuming there.
-    const changes: Stream.Stream<Line> = inputs.pipe(
-      Stream.mapAccum(from, (revision, input): readonly [Revision, ReadonlyArray<Line>] => {
-        if (input._tag === "Tick") return [revision, [bookmark(rt, revision)]]
-        const line = lineOf(rt, predicate, input.event)
-        return [input.event.revision, line === undefined ? [] : [line]]
-      }),
-      Stream.mapConcat((lines) => lines),
-      Stream.catchAll((error) => Stream.make(errorLine(error))),
-      Stream.catchAllCause((cause) =>
-        Cause.isInterruptedOnly(cause)
-          ? Stream.failCause(cause)
-          : Stream.make(
-              errorLine(new InternalError({ message: `watch failed: ${Cause.pretty(cause).split("\n")[0]}` }))
-            )
-      )
-    )
-    const lines = Stream.concat(Stream.fromIterable(initial), changes)
-    const bounded = timeout > 0 ? Stream.interruptAfter(lines, Duration.seconds(timeout)) : lines
+    const bookmarks = flag(query.get("allowWatchBookmarks")) ? scope.config.bookmarkInterval : undefined
+    const bounded = delivered(scope.config.cacher, rt, predicate, prefix, initial, from, bookmarks, timeout)
     return {
       _tag: "Watch",
       status: 200,
