@@ -244,6 +244,10 @@ cli(process.argv).pipe(
       ? Effect.sync(() => (process.exitCode = 2))
       : Console.error(errorLine(error)).pipe(Effect.andThen(Effect.sync(() => (process.exitCode = 1))))
   ),
+  // A defect (a bug) still gets one line and exit 1, not silence: runMain reports nothing here.
+  Effect.catchAllDefect((defect) =>
+    Console.error(errorLine(defect).split("\n")[0]).pipe(Effect.andThen(Effect.sync(() => (process.exitCode = 1))))
+  ),
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain({ disableErrorReporting: true })
 )

@@ -77,15 +77,15 @@ export const run = (flags: RunFlags): Effect.Effect<number, never, FileSystem.Fi
       const timeline = !flags.json && !flags.quiet && terminal
       if (timeline) yield* Console.log(`scenario ${scenario.name}: ${scenario.description}`.trimEnd())
       const started = performance.now()
-      const summary = {
-        ...Run.run(scenario, {
+      const result = yield* Effect.promise(() =>
+        Run.run(scenario, {
           ...(flags.seed === undefined ? {} : { seed: flags.seed }),
           interleave: flags.interleave,
           ...(traceFd === undefined ? {} : { trace: (line: string) => Fs.writeSync(traceFd, line) }),
           ...(timeline ? { onLine: (line: string) => process.stdout.write(line + "\n") } : {})
-        }),
-        wallSeconds: (performance.now() - started) / 1000
-      }
+        })
+      )
+      const summary = { ...result, wallSeconds: (performance.now() - started) / 1000 }
       if (traceFd !== undefined) Fs.closeSync(traceFd)
       summaries.push(summary)
       if (!summary.passed) worst = Math.max(worst, 1)

@@ -114,3 +114,21 @@ describe("Simulation", () => {
     expect(Exit.isFailure(exit) && Cause.squash(exit.cause)).toBeInstanceOf(Deadlock)
   })
 })
+
+describe("Simulation.runAsync", () => {
+  it("gives the same run as run, letting the event loop turn in between", async () => {
+    let turned = false
+    setImmediate(() => {
+      turned = true
+    })
+    let turnedBeforeTheEnd = false
+    const program = Effect.tap(workload, () =>
+      Effect.sync(() => {
+        turnedBeforeTheEnd = turned
+      })
+    )
+    const exit = await new Simulation({ seed: 7 }).runAsync(program, 50)
+    expect(exit).toEqual(new Simulation({ seed: 7 }).run(workload))
+    expect(turnedBeforeTheEnd).toBe(true)
+  })
+})

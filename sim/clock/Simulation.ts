@@ -171,29 +171,56 @@ export class Simulation {
 
   /**
    * Runs `effect` in virtual time until it completes and answers its exit. A program that waits
-   * with nothing left to wake it dies with `Deadlock`.
+   * with nothing left to wake it dies with `Deadlock`. Blocks the thread for the whole run.
    */
   run<A, E>(effect: Effect.Effect<A, E>): Exit.Exit<A, E> {
+    const run = this.start(effect)
+    while (run.exit === undefined) if (!this.advance()) return Exit.die(new Deadlock(this.time))
+    return run.exit
+  }
+
+  /**
+   * The same run, but it lets the process's own event loop turn every `yieldEvery` events (so a
+   * long run does not starve output, signals or a test runner). Nothing of the simulation happens
+   * in between, so the run is the same as `run`'s.
+   */
+  async runAsync<A, E>(effect: Effect.Effect<A, E>, yieldEvery = 20_000): Promise<Exit.Exit<A, E>> {
+    const run = this.start(effect)
+    while (run.exit === undefined) {
+      for (let i = 0; i < yieldEvery && run.exit === undefined; i++) {
+        if (!this.advance()) return Exit.die(new Deadlock(this.time))
+      }
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    return run.exit
+  }
+
+  private start<A, E>(effect: Effect.Effect<A, E>): { exit: Exit.Exit<A, E> | undefined } {
     const fiber: Fiber.RuntimeFiber<A, E> = Effect.runFork(
       effect.pipe(Effect.withClock(this.clock), Effect.withRandom(Random.make(this.options.seed))),
       { scheduler: this.scheduler }
     )
-    let exit: Exit.Exit<A, E> | undefined
-    fiber.addObserver((e) => {
-      exit = e
+    const run: { exit: Exit.Exit<A, E> | undefined } = { exit: undefined }
+    fiber.addObserver((exit) => {
+      run.exit = exit
     })
-    while (exit === undefined) {
-      if (this.runTask()) continue
+    return run
+  }
+
+  /** Runs one task, or else fires the earliest timer; false when neither is left. */
+  private advance(): boolean {
+    if (this.runTask()) return true
+    while (true) {
       const timer = this.timers.pop()
-      if (timer === undefined) return Exit.die(new Deadlock(this.time))
+      if (timer === undefined) return false
       if (timer.fire === undefined) continue
       this.time = timer.at
       this.fired++
       const fire = timer.fire
       timer.fire = undefined
       fire()
+      return true
     }
-    return exit
   }
 
   private runTask(): boolean {

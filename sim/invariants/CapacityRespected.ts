@@ -3,6 +3,11 @@
  * (Succeeded/Failed; terminating pods still hold their resources) fit its allocatable — CPU,
  * memory, ephemeral storage, extended resources and the pod count, summed as the scheduler sums
  * them (`Resource.podRequests`: init containers as Kubernetes counts them, plus overhead).
+ *
+ * Capacity binds the scheduler only: a pod created with `spec.nodeName` bypasses it, and the
+ * kubelet's admission rejects it if it does not fit (Failed, `OutOfcpu` …). So a pod the scheduler
+ * bound (seen first without a node) counts from its binding; a pod created bound counts only once
+ * its kubelet admitted it (a start time, or Running) — a rejected one is Failed and never counts.
  */
 import type { Node } from "../../core/api/Node.js"
 import type { Pod } from "../../core/api/Pod.js"
@@ -34,8 +39,13 @@ const compared = (usage: Usage, allocatable: Resource.Resource): ReadonlyArray<r
   return rows
 }
 
+/** The kubelet took a pod created bound: it set the start time (or the pod runs). */
+const admitted = (pod: Pod): boolean => pod.status?.startTime !== undefined || pod.status?.phase === "Running"
+
 export const make = (context: InvariantContext): InvariantHooks => {
   const usage = new Map<string, Usage>()
+  // Uids of the pods seen without a node: the scheduler binds them.
+  const scheduled = new Set<string>()
   // Each counted pod by uid: the node it counts on and its requests (immutable once bound).
   const counted = new Map<string, { readonly node: string; readonly requests: Resource.Resource }>()
 
@@ -67,7 +77,10 @@ export const make = (context: InvariantContext): InvariantHooks => {
 
   const podChanged = (pod: Pod, gone: boolean) => {
     const uid = pod.metadata.uid ?? ""
-    const node = !gone && !isPodTerminal(pod) ? pod.spec?.nodeName : undefined
+    if (pod.spec?.nodeName === undefined) scheduled.add(uid)
+    const counts = !gone && !isPodTerminal(pod) && (scheduled.has(uid) || admitted(pod))
+    const node = counts ? pod.spec?.nodeName : undefined
+    if (gone) scheduled.delete(uid)
     const before = counted.get(uid)
     if (before?.node === node) return
     if (before !== undefined) {

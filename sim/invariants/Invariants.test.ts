@@ -109,15 +109,18 @@ describe("invariants", () => {
     const found = violations(
       ({ put, remove }) =>
         Effect.gen(function* () {
+          // Each pod is created unbound, then the scheduler binds it.
+          const bind = (name: string, cpu: string) =>
+            Effect.zipRight(put(pod(name, { cpu })), put(pod(name, { node: "node-1", cpu })))
           yield* put(node("node-1", { cpu: "1", pods: "3" }))
-          yield* put(pod("a", { node: "node-1", cpu: "600m" }))
-          yield* put(pod("b", { node: "node-1", cpu: "600m" }))
+          yield* bind("a", "600m")
+          yield* bind("b", "600m")
           yield* put(pod("b", { node: "node-1", cpu: "600m", ready: true }))
           // A terminated pod no longer counts: it fits again, so the next excess is a new violation.
           yield* put(pod("b", { node: "node-1", cpu: "600m", phase: "Failed" }))
-          yield* put(pod("c", { node: "node-1", cpu: "100m" }))
-          yield* put(pod("d", { node: "node-1", cpu: "100m" }))
-          yield* put(pod("e", { node: "node-1", cpu: "100m" }))
+          yield* bind("c", "100m")
+          yield* bind("d", "100m")
+          yield* bind("e", "100m")
           yield* remove(pod("e"))
         }),
       ["capacityRespected"]
@@ -125,6 +128,32 @@ describe("invariants", () => {
     expect(found.map((v) => v.message)).toEqual([
       "node node-1: cpu requests 1200m > allocatable 1000m",
       "node node-1: pods requests 4 > allocatable 3"
+    ])
+  })
+
+  it("capacityRespected: a pod created bound counts once its kubelet admits it; a rejected one never", () => {
+    const pending = (name: string) => ({ ...pod(name, { node: "node-1", cpu: "800m" }), status: { phase: "Pending" } })
+    const found = violations(
+      ({ put }) =>
+        Effect.gen(function* () {
+          yield* put(node("node-1", { cpu: "1" }))
+          yield* put(pod("a", { cpu: "600m" }))
+          yield* put(pod("a", { node: "node-1", cpu: "600m" }))
+          // Not yet seen by the kubelet, then rejected by its admission: never over capacity.
+          yield* put(pending("big"))
+          yield* put({
+            ...pending("big"),
+            status: { phase: "Failed", reason: "OutOfcpu", message: "Pod was rejected" }
+          })
+          // Admitted (the kubelet set its start time): it counts, and here it does not fit.
+          yield* put(pending("late"))
+          yield* Effect.sleep("1 second")
+          yield* put({ ...pending("late"), status: { phase: "Pending", startTime: "2025-01-01T00:00:01Z" } })
+        }),
+      ["capacityRespected"]
+    )
+    expect(found).toEqual([
+      { invariant: "capacityRespected", time: 1000, message: "node node-1: cpu requests 1400m > allocatable 1000m" }
     ])
   })
 
@@ -136,8 +165,15 @@ describe("invariants", () => {
           yield* put(node("node-1", { labels: { zone: "a" } }))
           yield* put(pod("web-1"))
           yield* put(pod("web-1", { node: "gpu" }))
-          yield* put(pod("web-2", { node: "node-1", nodeSelector: { zone: "b" } }))
-          yield* put(pod("web-3", { node: "node-1", nodeSelector: { zone: "a" } }))
+          for (const [name, zone] of [
+            ["web-2", "b"],
+            ["web-3", "a"]
+          ] as const) {
+            yield* put(pod(name, { nodeSelector: { zone } }))
+            yield* put(pod(name, { node: "node-1", nodeSelector: { zone } }))
+          }
+          // Created bound: it bypassed the scheduler, so neither its taint nor its selector is judged.
+          yield* put(pod("direct", { node: "gpu", nodeSelector: { zone: "b" } }))
         }),
       ["placementRespected"]
     )
@@ -154,6 +190,8 @@ describe("invariants", () => {
         Effect.gen(function* () {
           yield* put(node("node-1"))
           yield* put(tainted)
+          yield* put(pod("early"))
+          yield* put(pod("late"))
           yield* Effect.sleep("1 second")
           yield* put(pod("early", { node: "node-1" }))
           yield* Effect.sleep("5 seconds")

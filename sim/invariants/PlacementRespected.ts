@@ -1,9 +1,11 @@
 /**
- * placementRespected: when a pod is first bound, the node as it is then must admit it — its
- * nodeSelector and required node affinity select the node, and it tolerates the node's NoSchedule
- * and NoExecute taints. The scheduler decides on its cache a moment before the bind lands, so a
- * taint that appeared on a node less than `taintRaceMillis` before the bind is not held against it
- * (taints a node registered with always count).
+ * placementRespected: when the scheduler binds a pod (a pod without a node gets one), the node as
+ * it is then must admit it — its nodeSelector and required node affinity select the node, and it
+ * tolerates the node's NoSchedule and NoExecute taints. The scheduler decides on its cache a moment
+ * before the bind lands, so a taint that appeared on a node less than `taintRaceMillis` before the
+ * bind is not held against it (taints a node registered with always count). A pod created with
+ * `spec.nodeName` is not judged: it bypasses the scheduler, whose rules these are; the kubelet's
+ * admission decides whether it runs.
  */
 import type { Node, Taint } from "../../core/api/Node.js"
 import type { Pod } from "../../core/api/Pod.js"
@@ -59,8 +61,8 @@ export const make = (context: InvariantContext): InvariantHooks => {
       if (event.kind !== "Pod" || event.type === "DELETED") return
       const pod = event.object as Pod
       const node = pod.spec?.nodeName
-      const was = (event.old as Pod | undefined)?.spec?.nodeName
-      if (node !== undefined && was === undefined) bound(pod, node)
+      const old = event.old as Pod | undefined
+      if (node !== undefined && old !== undefined && old.spec?.nodeName === undefined) bound(pod, node)
     }
   }
 }

@@ -89,18 +89,40 @@ describe("Network", () => {
     expect(new Set(first).size).toBeGreaterThan(5)
   })
 
-  it("a slow period replaces the range until it is reset", () => {
+  it("a slow period replaces the range until it ends", () => {
     const [slow, back] = run(
       Effect.gen(function* () {
         const { net, clientOf } = yield* world({ min: 2, max: 2 })
         const client = yield* clientOf("controller-manager")
-        yield* net.setLatency({ min: 1000, max: 1000 })
+        const end = yield* net.slow({ min: 1000, max: 1000 })
         const slow = yield* millisOf(client.get(Pods, "missing").pipe(Effect.ignore))
-        yield* net.setLatency(undefined)
+        yield* end
         return [slow, yield* millisOf(client.list(Pods))]
       })
     )
     expect([slow, back]).toEqual([2000, 4])
+  })
+
+  it("overlapping slow periods: the latest still in force applies; each end undoes only its own", () => {
+    const timings = run(
+      Effect.gen(function* () {
+        const { net, clientOf } = yield* world({ min: 2, max: 2 })
+        const client = yield* clientOf("controller-manager")
+        const call = millisOf(client.list(Pods))
+        const endFirst = yield* net.slow({ min: 100, max: 100 })
+        const endSecond = yield* net.slow({ min: 300, max: 300 })
+        const both = yield* call
+        yield* endSecond
+        yield* endSecond
+        const firstOnly = yield* call
+        const endThird = yield* net.slow({ min: 50, max: 50 })
+        yield* endFirst
+        const thirdOnly = yield* call
+        yield* endThird
+        return [both, firstOnly, thirdOnly, yield* call]
+      })
+    )
+    expect(timings).toEqual([600, 200, 100, 4])
   })
 
   it("a component cut off from the API server gets Unreachable; others, and the scenario, do not", () => {
@@ -111,13 +133,13 @@ describe("Network", () => {
         const node = yield* clientOf("node-1")
         yield* net.partition("node-1", "scheduler")
         const unrelated = yield* Effect.either(scheduler.list(Pods))
-        yield* net.partition("apiserver", "scheduler")
+        const heal = yield* net.partition("apiserver", "scheduler")
         yield* net.partition("scenario", "apiserver")
         const cut = yield* errorTag(scheduler.list(Pods))
         const other = yield* Effect.either(node.create(Pods, pod("a")))
         const fromScenario = yield* Effect.either(scenario.get(Pods, "a"))
         const flags = [net.isPartitioned("scheduler", "apiserver"), net.isPartitioned("node-1", "apiserver")]
-        yield* net.heal("scheduler", "apiserver")
+        yield* heal
         const healed = yield* Effect.either(scheduler.get(Pods, "a"))
         return {
           unrelated: unrelated._tag,
@@ -146,9 +168,9 @@ describe("Network", () => {
         const scheduler = yield* clientOf("scheduler")
         const create = yield* Effect.fork(errorTag(scheduler.create(Pods, pod("a"))))
         yield* Effect.sleep(150)
-        yield* net.partition("scheduler", "apiserver")
+        const heal = yield* net.partition("scheduler", "apiserver")
         const partitioned = yield* Fiber.join(create)
-        yield* net.heal("scheduler", "apiserver")
+        yield* heal
         // An API-server restart resets the connections of requests in flight too.
         const get = yield* Effect.fork(errorTag(scheduler.get(Pods, "a")))
         yield* Effect.sleep(150)
@@ -191,12 +213,12 @@ describe("Network", () => {
         yield* scenario.create(Pods, pod("a"))
         yield* scenario.create(Pods, pod("b"))
         const synced = yield* eventually(() => names(informer.list()).join() === "a,b")
-        yield* net.partition("scheduler", "apiserver")
+        const heal = yield* net.partition("scheduler", "apiserver")
         yield* scenario.create(Pods, pod("c"))
         yield* scenario.delete(Pods, "a")
         yield* Effect.sleep("2 minutes")
         const stale = names(informer.list()).join()
-        yield* net.heal("scheduler", "apiserver")
+        yield* heal
         const converged = yield* eventually(() => names(informer.list()).join() === "b,c")
         return { synced, stale, converged }
       })
@@ -214,19 +236,19 @@ describe("Network", () => {
         const synced = yield* eventually(() => names(informer.list()).join() === "a")
         const watch = yield* Effect.fork(errorTag(Stream.runDrain(scheduler.watch(Pods))))
         yield* Effect.sleep(100)
-        yield* net.setStoreAvailable(false)
+        const endOutage = yield* net.storeOutage
         const watchError = yield* Fiber.join(watch)
         const down = yield* errorTag(scheduler.list(Pods))
         const create = yield* errorTag(scenario.create(Pods, pod("b")))
         yield* Effect.sleep(10)
         const watchersWhileDown = yield* memory.watcherCount
-        yield* net.setStoreAvailable(true)
+        yield* endOutage
         yield* scenario.create(Pods, pod("c"))
         const converged = yield* eventually(() => names(informer.list()).join() === "a,c")
         // The same through a partition between the API server and the store.
-        yield* net.partition("store", "apiserver")
+        const heal = yield* net.partition("store", "apiserver")
         const partitioned = yield* errorTag(scheduler.get(Pods, "a"))
-        yield* net.heal("apiserver", "store")
+        yield* heal
         const healed = (yield* scheduler.get(Pods, "a")).metadata.name
         return { synced, watchError, down, create, watchersWhileDown, converged, partitioned, healed }
       })
@@ -251,13 +273,13 @@ describe("Network", () => {
         const watch = yield* Effect.fork(errorTag(Stream.runDrain(store.watch("/probe/", 0))))
         yield* store.create("/probe/a", { n: 1 })
         yield* Effect.sleep(1)
-        yield* net.setStoreAvailable(false)
+        const endOutage = yield* net.storeOutage
         const down = yield* Effect.all([
           errorTag(store.get("/probe/a")),
           errorTag(store.revision),
           errorTag(Stream.runDrain(store.watch("/probe/", 0)))
         ])
-        yield* net.setStoreAvailable(true)
+        yield* endOutage
         yield* Effect.sleep(10)
         const idle = watch.unsafePoll() === null
         yield* store.update("/probe/a", { n: 2 }, (yield* store.get("/probe/a")).modRevision)
@@ -269,6 +291,45 @@ describe("Network", () => {
       idle: true,
       failed: "StoreUnavailable"
     })
+  })
+
+  it("overlapping partitions of a pair: the first heal leaves it cut until the last", () => {
+    const result = run(
+      Effect.gen(function* () {
+        const { net, clientOf } = yield* world()
+        const node = yield* clientOf("node-1")
+        const reach = Effect.map(Effect.either(node.list(Pods)), (e) => e._tag)
+        const healFirst = yield* net.partition("node-1", "apiserver")
+        const healSecond = yield* net.partition("apiserver", "node-1")
+        yield* healFirst
+        yield* healFirst
+        const afterFirst = [net.isPartitioned("node-1", "apiserver"), yield* reach]
+        yield* healSecond
+        return { afterFirst, afterSecond: [net.isPartitioned("node-1", "apiserver"), yield* reach] }
+      })
+    )
+    expect(result).toEqual({ afterFirst: [true, "Left"], afterSecond: [false, "Right"] })
+  })
+
+  it("overlapping store outages, and an outage with a store partition: down until the last ends", () => {
+    const result = run(
+      Effect.gen(function* () {
+        const { memory, net } = yield* world()
+        const store = net.store(memory)
+        const probe = Effect.map(Effect.either(store.revision), (e) => (e._tag === "Left" ? "down" : "up"))
+        const endFirst = yield* net.storeOutage
+        const endSecond = yield* net.storeOutage
+        yield* endFirst
+        yield* endFirst
+        const oneLeft = yield* probe
+        const heal = yield* net.partition("store", "apiserver")
+        yield* endSecond
+        const partitionLeft = yield* probe
+        yield* heal
+        return [oneLeft, partitionLeft, yield* probe]
+      })
+    )
+    expect(result).toEqual(["down", "down", "up"])
   })
 
   it("onWatch sees every line of each watch, in order, as the component receives it", () => {

@@ -8,8 +8,10 @@
  * Effect's `Random`) there and again back, on the Clock. Watch lines take the latency once per
  * chunk, in order.
  *
- * Partitions are symmetric pairs, kept as a set (a second partition of a cut pair changes
- * nothing; one heal restores it). Only pairs with "apiserver" carry traffic: a component cut off
+ * Timed faults are handles: `partition`, `slow` and `storeOutage` each answer the effect that ends
+ * that one fault, so faults that overlap end independently. A pair stays cut while any partition
+ * of it is in force; the most recent slow period still in force sets the latency. Partitions are
+ * symmetric pairs. Only pairs with "apiserver" carry traffic: a component cut off
  * from "apiserver" gets `Unreachable`, as from a refused or reset connection, and its open watches
  * end (they just complete, like a dropped connection its informer re-opens); "apiserver" ⇄
  * "store" makes the store unavailable. Any other pair (`node-1` ⇄ `scheduler`) is allowed and
@@ -44,18 +46,26 @@ export interface NetworkOptions {
 export interface Network {
   /** How `component` reaches `server` over this network. */
   readonly transport: (component: string, server: ApiServer["Type"]) => Transport["Type"]
-  /** Cuts `a` ⇄ `b` until `heal`; ends the open watches between them. */
-  readonly partition: (a: string, b: string) => Effect.Effect<void>
-  readonly heal: (a: string, b: string) => Effect.Effect<void>
+  /**
+   * Cuts `a` ⇄ `b` and ends the open watches between them; answers the heal of this partition. The
+   * pair stays cut while any of its partitions is not healed.
+   */
+  readonly partition: (a: string, b: string) => Effect.Effect<Effect.Effect<void>>
   readonly isPartitioned: (a: string, b: string) => boolean
-  /** Replaces the latency range (a slow period); `undefined` goes back to `options.latency`. */
-  readonly setLatency: (latency: Range | undefined) => Effect.Effect<void>
+  /**
+   * Starts a slow period with `latency`; answers its end. The most recently started period still in
+   * force sets the latency; with none, `options.latency`.
+   */
+  readonly slow: (latency: Range) => Effect.Effect<Effect.Effect<void>>
   /** Ends open watches: every component's (an API server restart) or one component's (its restart). */
   readonly cutWatches: (component?: string) => Effect.Effect<void>
   /** `inner` as the API server reaches it: every call fails with StoreUnavailable while the store is unavailable. */
   readonly store: (inner: Store["Type"]) => Store["Type"]
-  /** The store is unavailable while this is false or while "apiserver" ⇄ "store" is partitioned. */
-  readonly setStoreAvailable: (available: boolean) => Effect.Effect<void>
+  /**
+   * Starts a store outage; answers its end. The store is unavailable while any outage is in force or
+   * "apiserver" ⇄ "store" is partitioned.
+   */
+  readonly storeOutage: Effect.Effect<Effect.Effect<void>>
 }
 
 const apiserver = "apiserver"
@@ -66,12 +76,13 @@ const pairOf = (a: string, b: string): string => (a < b ? `${a}\u0000${b}` : `${
 
 const storePair = pairOf(apiserver, store)
 
-/** The network, with no partition, the store available and `options.latency`. */
+/** The network, with no fault in force: no partition, the store available, `options.latency`. */
 export const make = (options: NetworkOptions): Effect.Effect<Network> =>
   Effect.sync(() => {
-    let latency = options.latency
-    let storeAvailable = true
-    const partitions = new Set<string>()
+    // Partitions in force per pair; the slow periods in force, oldest first; the store outages in force.
+    const partitions = new Map<string, number>()
+    const slowPeriods: Array<{ readonly latency: Range }> = []
+    let outagesInForce = 0
     // One link per component that has a transport; Map order is creation order, so cuts run the same on every run.
     const links = new Map<string, Link.Link>()
     // Bumped when the store becomes unavailable: a store watch opened before fails at its next event.
@@ -89,10 +100,10 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
     const cutOff = (component: string): boolean =>
       component !== scenario && partitions.has(pairOf(component, apiserver))
 
-    const storeDown = (): boolean => !storeAvailable || partitions.has(storePair)
+    const storeDown = (): boolean => outagesInForce > 0 || partitions.has(storePair)
 
     const delay: Effect.Effect<void> = Effect.suspend(() => {
-      const { min, max } = latency
+      const { min, max } = slowPeriods.at(-1)?.latency ?? options.latency
       if (max <= 0) return Effect.void
       return min === max ? Effect.sleep(min) : Effect.flatMap(Random.nextIntBetween(min, max + 1), sleepMillis)
     })
@@ -129,11 +140,12 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
 
     const unavailable = () =>
       new StoreUnavailable({
-        message: storeAvailable ? "the API server cannot reach the store (network partition)" : "the store is down"
+        message:
+          outagesInForce === 0 ? "the API server cannot reach the store (network partition)" : "the store is down"
       })
 
     // Called after a change that may have taken the store down (`wasDown`: before it).
-    const storeOutage = (wasDown: boolean): Effect.Effect<void> => {
+    const storeOutageStarted = (wasDown: boolean): Effect.Effect<void> => {
       if (wasDown || !storeDown()) return Effect.void
       storeOutages++
       const last: WatchLine = { type: "ERROR", object: toStatus(unavailableStatus(unavailable())) }
@@ -153,20 +165,27 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
       transport,
       partition: (a, b) =>
         Effect.suspend(() => {
+          if (a === b) return Effect.succeed(Effect.void)
           const pair = pairOf(a, b)
-          if (a === b || partitions.has(pair)) return Effect.void
+          const inForce = partitions.get(pair) ?? 0
           const wasDown = storeDown()
-          partitions.add(pair)
-          return pair === storePair ? storeOutage(wasDown) : cutPair(a, b)
-        }),
-      heal: (a, b) =>
-        Effect.sync(() => {
-          partitions.delete(pairOf(a, b))
+          partitions.set(pair, inForce + 1)
+          const heal = once(() => {
+            const left = (partitions.get(pair) ?? 1) - 1
+            if (left === 0) partitions.delete(pair)
+            else partitions.set(pair, left)
+          })
+          if (inForce > 0) return Effect.succeed(heal)
+          return Effect.as(pair === storePair ? storeOutageStarted(wasDown) : cutPair(a, b), heal)
         }),
       isPartitioned: (a, b) => partitions.has(pairOf(a, b)),
-      setLatency: (range) =>
+      slow: (latency) =>
         Effect.sync(() => {
-          latency = range ?? options.latency
+          const period = { latency }
+          slowPeriods.push(period)
+          return once(() => {
+            slowPeriods.splice(slowPeriods.indexOf(period), 1)
+          })
         }),
       cutWatches: (component) =>
         Effect.suspend(() =>
@@ -191,13 +210,25 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
         revision: guarded(() => inner.revision),
         compact: (revision) => guarded(() => inner.compact(revision))
       }),
-      setStoreAvailable: (available) =>
-        Effect.suspend(() => {
-          const wasDown = storeDown()
-          storeAvailable = available
-          return storeOutage(wasDown)
+      storeOutage: Effect.suspend(() => {
+        const wasDown = storeDown()
+        outagesInForce++
+        const end = once(() => {
+          outagesInForce--
         })
+        return Effect.as(storeOutageStarted(wasDown), end)
+      })
     }
   })
+
+/** `undo` as an effect that acts on its first run only, so ending a fault twice ends it once. */
+const once = (undo: () => void): Effect.Effect<void> => {
+  let done = false
+  return Effect.sync(() => {
+    if (done) return
+    done = true
+    undo()
+  })
+}
 
 const sleepMillis = (millis: number): Effect.Effect<void> => (millis > 0 ? Effect.sleep(millis) : Effect.void)

@@ -696,6 +696,26 @@ describe("parse refuses an invalid scenario with one line naming file:line:colum
       "scenarios/manifests/nokind.yaml:5:1: spec.steps[0].apply.file[1].kind: required field is missing"
     ],
     [
+      "a node group too large",
+      minimal.replace("count: 3", "count: 1000000000"),
+      "scenarios/x.yaml:8:35: spec.cluster.nodes[0].count: must be at most 10000"
+    ],
+    [
+      "too many nodes in all",
+      minimal.replace("count: 3", "count: 9000") +
+        "      - {name: 'big-{i}', count: 900, cpu: 1, memory: 1Gi}\n" +
+        "  steps:\n    - at: 1s\n      addNodes: {name: 'late-{i}', count: 101, cpu: 1, memory: 1Gi}\n",
+      "scenarios/x.yaml:12:43: spec.steps[0].addNodes.count: 10001 nodes in all (node groups and addNodes); at most 10000 in total"
+    ],
+    [
+      "a manifest with too many aliases",
+      withSteps(
+        "    - at: 0s\n      apply:\n        apiVersion: v1\n        kind: Pod\n        metadata: {name: a, labels: {a: &a x}}\n" +
+          `        spec: {containers: [{name: c, image: busybox, args: [${Array(101).fill("*a").join(", ")}]}]}\n`
+      ),
+      "scenarios/x.yaml:12:9: spec.steps[0].apply: too many YAML aliases"
+    ],
+    [
       "a kind the API does not serve",
       withSteps("    - at: 0s\n      apply: {apiVersion: v1, kind: Deployment, metadata: {name: a}}\n"),
       `scenarios/x.yaml:11:37: spec.steps[0].apply.kind: no kind "Deployment" is served in version "v1"`
@@ -705,6 +725,15 @@ describe("parse refuses an invalid scenario with one line naming file:line:colum
   it.each(cases)("%s", (_, text, message) => {
     const result = parseText(text)
     expect(Either.isLeft(result) ? result.left.toString() : "parsed").toBe(message)
+  })
+
+  it("answers an unexpected failure as an error at 1:1, never a throw", () => {
+    const result = parse(withSteps("    - at: 0s\n      apply: {file: odd.yaml}\n"), "scenarios/x.yaml", () => {
+      return 42 as unknown as string
+    })
+    const error = Either.isLeft(result) ? result.left : undefined
+    expect(error && [error._tag, error.line, error.column, error.field]).toEqual(["ScenarioError", 1, 1, ""])
+    expect(error?.message).not.toBe("")
   })
 
   it("keeps the parts of the error apart", () => {

@@ -68,7 +68,9 @@ export const parse = (
     return Either.right(scenario(text, file, read))
   } catch (error) {
     if (error instanceof ScenarioError) return Either.left(error)
-    throw error
+    // A bug or a limit of the yaml package: still an answer about this file, never a crash.
+    const message = error instanceof Error ? error.message : String(error)
+    return Either.left(new ScenarioError({ file, line: 1, column: 1, field: "", message }))
   }
 }
 
@@ -275,6 +277,9 @@ const apiVersion = "minik8s.io/v1alpha1"
 const components = ["apiserver", "scheduler", "controller-manager", "store"] as const
 const reservedNames: ReadonlyArray<string> = [...components, "scenario"]
 
+/** Nodes per group and in all: each is a kubelet fiber and a Node object, bounded before any is made. */
+const maxNodes = 10_000
+
 interface Context {
   readonly file: string
   readonly read: (path: string) => string
@@ -336,9 +341,15 @@ const nodeGroup = (at: At, context: Context): NodeGroup => {
   const nameAt = m.require("name")
   const pattern = text(nameAt)
   const countAt = m.get("count")
-  const count = countAt === undefined ? 1 : integer(countAt, 1)
+  const count = countAt === undefined ? 1 : integer(countAt, 1, maxNodes)
   if (count > 1 && !pattern.includes("{i}")) {
     fail(countAt!, `count ${count} needs "{i}" in the name to number the nodes`)
+  }
+  if (context.nodes.size + count > maxNodes) {
+    fail(
+      countAt ?? nameAt,
+      `${context.nodes.size + count} nodes in all (node groups and addNodes); at most ${maxNodes} in total`
+    )
   }
   const names = Array.from({ length: count }, (_, i) => pattern.replaceAll("{i}", String(i + 1)))
   for (const name of names) {
@@ -628,7 +639,13 @@ const manifest = (at: At): Record<string, unknown> => {
     fail(kindAt, `no kind "${kind}" is served in version "${version}"`)
   }
   text(mapping(m.require("metadata")).require("name"))
-  return at.node.toJS(at.source.doc, { maxAliasCount: 100 }) as Record<string, unknown>
+  try {
+    return at.node.toJS(at.source.doc, { maxAliasCount: 100 }) as Record<string, unknown>
+  } catch (error) {
+    // The yaml package's alias errors, chiefly its guard against alias bombs.
+    if (!(error instanceof ReferenceError)) throw error
+    return fail(at, error.message.startsWith("Excessive alias count") ? "too many YAML aliases" : error.message)
+  }
 }
 
 const manifestFile = (at: At, context: Context): ReadonlyArray<Record<string, unknown>> => {

@@ -58,8 +58,8 @@ describe("deliberately wrong copies", () => {
   })
 
   for (const [file, check, message] of expected) {
-    it(`${file} fails on ${check} alone`, () => {
-      const summary = Run.run(load(Path.join(brokenDir, file)))
+    it(`${file} fails on ${check} alone`, async () => {
+      const summary = await Run.run(load(Path.join(brokenDir, file)))
       expect(summary.passed).toBe(false)
       expect(summary.failures).toHaveLength(1)
       expect(summary.failures[0]!.check).toBe(check)
@@ -151,7 +151,7 @@ describe("minik8s run --json --report on a passing file and the wrong copies", (
     })
     expect(tiny["traceSha256"]).toMatch(/^[0-9a-f]{64}$/)
     // The same file in-process: the same hash (the command adds nothing to the run).
-    expect(tiny["traceSha256"]).toBe(Run.run(load(Path.join(testdata, "tiny.yaml"))).traceSha256)
+    expect(tiny["traceSha256"]).toBe((await Run.run(load(Path.join(testdata, "tiny.yaml")))).traceSha256)
     for (const summary of summaries) {
       const dir = Path.join(reports, String(summary["scenario"]))
       const written = JSON.parse(read(Path.join(dir, "summary.json"))) as Record<string, unknown>

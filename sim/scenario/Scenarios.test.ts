@@ -50,16 +50,16 @@ describe("shipped scenarios", () => {
   // Each runs twice with its own seed: every check holds, no invariant breaks, and both runs hash alike.
   for (const file of files) {
     const name = Path.basename(file, ".yaml")
-    it(`${name} passes, and runs the same twice`, () => {
+    it(`${name} passes, and runs the same twice`, async () => {
       const scenario = load(file)
-      const first = Run.run(scenario)
+      const first = await Run.run(scenario)
       expect(first.invariantViolations).toEqual([])
       expect(
         first.failures.map((f) => f.check),
         JSON.stringify(first.failures)
       ).toEqual([])
       expect(first.expectations.total).toBeGreaterThan(0)
-      const second = Run.run(scenario)
+      const second = await Run.run(scenario)
       expect(second.traceSha256).toBe(first.traceSha256)
       expect(second.events).toBe(first.events)
     })
