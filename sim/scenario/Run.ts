@@ -5,7 +5,6 @@
  * the trace hash is the same on every run and every machine.
  */
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -170,12 +169,9 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
       }
     }
 
+    // The extra zero sleep lets everything already due at `time` happen first.
     const sleepUntil = (time: number) =>
-      Effect.flatMap(Clock.currentTimeMillis, () => {
-        const wait = time - elapsed()
-        // The extra zero sleep lets everything already due at `time` happen first.
-        return Effect.zipRight(wait > 0 ? Effect.sleep(wait) : Effect.void, Effect.sleep(0))
-      })
+      Effect.suspend(() => Effect.zipRight(Effect.sleep(Math.max(0, time - elapsed())), Effect.sleep(0)))
 
     const evaluate = (checks: ReadonlyArray<CheckAt>) =>
       checks.map((c) => ({ at: c, result: Checks.evaluate(c.check, world) }))
