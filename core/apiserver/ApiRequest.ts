@@ -3,6 +3,7 @@
  * (`runtimes/http`) turns an HTTP exchange into these; the in-process transport builds them
  * directly (with an already-parsed body), so both transports reach the very same handler.
  */
+import type * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
 
 export type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS"
@@ -48,4 +49,10 @@ export type ApiResponse =
       readonly status: 200
       readonly headers: Readonly<Record<string, string>>
       readonly events: Stream.Stream<WatchLine>
+      /**
+       * Ends `events` at once, even while it waits for a change: the lines not yet read are dropped
+       * and `last`, when given, is the final line. The server's own watches have it (an in-process
+       * carrier uses it to drop a connection); a watch read over HTTP ends with its connection.
+       */
+      readonly stop?: (last?: WatchLine) => Effect.Effect<void>
     }

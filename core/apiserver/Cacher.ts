@@ -1,9 +1,11 @@
 /**
  * The API server's watch fan-out (Kubernetes' Cacher): one store watch per collection prefix, its
  * events handed synchronously to every API watcher of that prefix, instead of one store watch — and
- * one woken fiber per event — per watcher. A bounded window of recent events lets a new watcher
- * start from a past revision; one older than the window gets a store watch of its own, so what a
- * watcher sees (replay, Expired for a compacted revision, store failures) is what the store says.
+ * one woken fiber per event — per watcher. An in-process store (`observe`) hands each write's event
+ * over from the write itself; any other store is read by one fiber per prefix. A bounded window of
+ * recent events lets a new watcher start from a past revision, as Kubernetes' watch cache serves
+ * them (even if the store has compacted them since); one older than the window gets a store watch
+ * of its own, so it sees what the store says (replay, or Expired for a compacted revision).
  */
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
@@ -46,7 +48,8 @@ interface Feed {
   /** The last events dispatched, oldest first; every event of the prefix after `windowFrom` is here. */
   window: Array<WatchEvent>
   windowFrom: Revision
-  fiber: Fiber.RuntimeFiber<void> | undefined
+  /** Stops the store watch (interrupts its fiber, or stops the observer); runs once. */
+  halt: Effect.Effect<void>
 }
 
 /** Hands `events` after the subscriber's `from` to its sink. */
@@ -75,34 +78,70 @@ export const make = (store: Store["Type"]): Cacher => {
   const stop = (prefix: string, feed: Feed): Effect.Effect<void> =>
     Effect.suspend(() => {
       if (feeds.get(prefix) === feed) feeds.delete(prefix)
-      const fiber = feed.fiber
-      feed.fiber = undefined
-      return fiber === undefined ? Effect.void : Fiber.interrupt(fiber)
+      return feed.halt
+    })
+
+  // The store watch ended by itself: its watchers end with it, and the next watcher starts a new one.
+  const ended = (prefix: string, feed: Feed, cause: Cause.Cause<TooOld | StoreUnavailable> | undefined): void => {
+    if (feeds.get(prefix) === feed) feeds.delete(prefix)
+    const subscribers = [...feed.subscribers]
+    feed.subscribers.clear()
+    for (const subscriber of subscribers) subscriber.sink.end(cause)
+  }
+
+  const newFeed = (prefix: string, from: Revision): Feed => {
+    const feed: Feed = { subscribers: new Set(), window: [], windowFrom: from, halt: Effect.void }
+    feeds.set(prefix, feed)
+    return feed
+  }
+
+  // An in-process store hands each write's event over synchronously: no fiber per feed.
+  const observed = (
+    prefix: string,
+    from: Revision,
+    observe: NonNullable<Store["Type"]["observe"]>
+  ): Effect.Effect<Feed, TooOld | StoreUnavailable> =>
+    Effect.suspend(() => {
+      const feed = newFeed(prefix, from)
+      return observe(prefix, from, {
+        events: (events) => dispatch(feed, events),
+        end: (error) => ended(prefix, feed, Cause.fail(error))
+      }).pipe(
+        Effect.map((unobserve) => {
+          let halted = false
+          feed.halt = Effect.suspend(() => {
+            if (halted) return Effect.void
+            halted = true
+            return unobserve
+          })
+          return feed
+        }),
+        Effect.tapError(() => Effect.sync(() => feeds.get(prefix) === feed && feeds.delete(prefix)))
+      )
     })
 
   // The feed's fiber outlives the request that started it: it stops when its last watcher leaves.
-  const start = (prefix: string, from: Revision): Effect.Effect<Feed> =>
+  const streamed = (prefix: string, from: Revision): Effect.Effect<Feed> =>
     Effect.gen(function* () {
-      const feed: Feed = { subscribers: new Set(), window: [], windowFrom: from, fiber: undefined }
-      feeds.set(prefix, feed)
+      const feed = newFeed(prefix, from)
       const run = Stream.runForEachChunk(store.watch(prefix, from), (chunk) =>
         Effect.sync(() => dispatch(feed, Chunk.toReadonlyArray(chunk)))
       ).pipe(
         Effect.onExit((exit) =>
-          Effect.sync(() => {
-            if (exit._tag === "Failure" && Cause.isInterruptedOnly(exit.cause)) return
-            if (feeds.get(prefix) === feed) feeds.delete(prefix)
-            const cause = exit._tag === "Failure" ? exit.cause : undefined
-            for (const subscriber of feed.subscribers) subscriber.sink.end(cause)
-            feed.subscribers.clear()
-          })
+          exit._tag === "Failure" && Cause.isInterruptedOnly(exit.cause)
+            ? Effect.void
+            : Effect.sync(() => ended(prefix, feed, exit._tag === "Failure" ? exit.cause : undefined))
         ),
         Effect.ignore
       )
       // Interruptible even when the watch starts in an acquire (uninterruptible): leaving stops it.
-      feed.fiber = yield* Effect.forkDaemon(Effect.interruptible(run))
+      const fiber = yield* Effect.forkDaemon(Effect.interruptible(run))
+      feed.halt = Fiber.interrupt(fiber).pipe(Effect.asVoid)
       return feed
     })
+
+  const start = (prefix: string, from: Revision): Effect.Effect<Feed, TooOld | StoreUnavailable> =>
+    store.observe === undefined ? streamed(prefix, from) : observed(prefix, from, store.observe)
 
   /** Replays the window after `from`, then follows the feed; answers how to leave it. */
   const join = (prefix: string, feed: Feed, from: Revision, sink: Sink): Effect.Effect<Effect.Effect<void>> =>
@@ -110,9 +149,12 @@ export const make = (store: Store["Type"]): Cacher => {
       const subscriber: Subscriber = { from, sink }
       send(subscriber, feed.window)
       feed.subscribers.add(subscriber)
-      return Effect.suspend(() =>
-        !feed.subscribers.delete(subscriber) || feed.subscribers.size > 0 ? Effect.void : stop(prefix, feed)
-      )
+      // The last watcher to leave stops the store watch; after the store ended it, any leaving one does.
+      return Effect.suspend(() => {
+        const left = feed.subscribers.delete(subscriber)
+        if (left && feed.subscribers.size > 0) return Effect.void
+        return left ? stop(prefix, feed) : feed.halt
+      })
     })
 
   /** A watcher older than the window: a store watch of its own, as before the Cacher. */
@@ -141,9 +183,8 @@ export const make = (store: Store["Type"]): Cacher => {
         return yield* join(prefix, started, from, sink)
       }
       if (from < feed.windowFrom) return yield* alone(prefix, from, sink)
-      // The window may hold what the store has compacted since: the store decides, as it did per watcher.
-      yield* store.list(prefix, { revision: from, limit: 1 })
-      // A watch from a revision the store has not reached is refused before it gets here.
+      // Served from the window even when the store has compacted it since, as Kubernetes' watch cache
+      // does. A watch from a revision the store has not reached is refused before it gets here.
       return yield* join(prefix, feed, from, sink)
     })
 

@@ -188,19 +188,22 @@ describe("watch", () => {
     })
   )
 
-  it.effect("a store failure ends the stream after an ERROR line with 503", () =>
-    Effect.gen(function* () {
-      const memory = yield* MemoryStore.make
-      const failing = {
-        ...memory,
-        watch: () => Stream.fail(new StoreUnavailable({ message: "etcd is down" }))
-      }
-      const server = yield* Effect.provideService(ApiServer.make(), Store, failing)
-      const response = yield* server.handle(request("GET", pods, { query: { watch: "1", resourceVersion: "1" } }))
-      const lines = yield* watchLines(response, 10)
-      expect(lines).toHaveLength(1)
-      expect(lines[0].type).toBe("ERROR")
-      expect((lines[0].object as any).code).toBe(503)
-    })
+  it.effect(
+    "a store failure ends the stream after an ERROR line with 503 (a streaming store and an observing one)",
+    () =>
+      Effect.gen(function* () {
+        const { observe: _, ...memory } = yield* MemoryStore.make
+        const down = new StoreUnavailable({ message: "etcd is down" })
+        const streaming: Store["Type"] = { ...memory, watch: () => Stream.fail(down) }
+        const observing: Store["Type"] = { ...memory, observe: () => Effect.fail(down) }
+        for (const failing of [streaming, observing]) {
+          const server = yield* Effect.provideService(ApiServer.make(), Store, failing)
+          const response = yield* server.handle(request("GET", pods, { query: { watch: "1", resourceVersion: "1" } }))
+          const lines = yield* watchLines(response, 10)
+          expect(lines).toHaveLength(1)
+          expect(lines[0].type).toBe("ERROR")
+          expect((lines[0].object as any).code).toBe(503)
+        }
+      })
   )
 })

@@ -111,11 +111,17 @@ const formatted = (
   )
 }
 
+/** A watch's lines and the way to end them early (`ApiResponse`'s `stop`). */
+interface Delivery {
+  readonly lines: Stream.Stream<Line>
+  readonly stop: (last?: WatchLine) => Effect.Effect<void>
+}
+
 /**
  * The initial lines, then the changes after `from` through the selection, with a BOOKMARK every
  * `bookmarks` and an end after `timeoutSeconds`. The Cacher hands the changes over synchronously,
  * so only a line this watcher selects wakes its reader; plain fibers tick and time out (a stream
- * merge would fork and race fibers for every line).
+ * merge would fork and race fibers for every line). `stop` may come before the stream is read.
  */
 const delivered = (
   cacher: Cacher.Cacher,
@@ -126,9 +132,18 @@ const delivered = (
   from: Revision,
   bookmarks: Duration.Duration | undefined,
   timeoutSeconds: number
-): Stream.Stream<Line> =>
-  Stream.unwrapScoped(
+): Delivery => {
+  // Set by an early `stop`: the stream, once read, gives only this (or nothing).
+  let stopped: { readonly last: WatchLine | undefined } | undefined
+  let halt: ((last: WatchLine | undefined) => void) | undefined
+  const stop = (last?: WatchLine) =>
+    Effect.sync(() => {
+      if (halt !== undefined) return halt(last)
+      if (stopped === undefined) stopped = { last }
+    })
+  const lines = Stream.unwrapScoped(
     Effect.gen(function* () {
+      if (stopped !== undefined) return stopped.last === undefined ? Stream.empty : Stream.make(stopped.last as Line)
       const queue = yield* Queue.unbounded<Line | typeof ended>()
       for (const line of initial) queue.unsafeOffer(line)
       // Bookmarks carry the revision of the last event read, so none is ever skipped by a client resuming there.
@@ -138,6 +153,14 @@ const delivered = (
         if (!open) return
         open = false
         if (line !== undefined) queue.unsafeOffer(line)
+        queue.unsafeOffer(ended)
+      }
+      // Lines still queued when the watch is halted are dropped as they are read.
+      let halted: { readonly last: Line | undefined } | undefined
+      halt = (last) => {
+        if (!open) return
+        open = false
+        halted = { last: last as Line | undefined }
         queue.unsafeOffer(ended)
       }
       const sink: Cacher.Sink = {
@@ -186,9 +209,18 @@ const delivered = (
       // A timed-out watch drops what it had not sent yet, as an interrupted response does.
       if (timeoutSeconds > 0)
         yield* Effect.forkScoped(Effect.zipRight(Effect.sleep(Duration.seconds(timeoutSeconds)), Queue.shutdown(queue)))
-      return Stream.takeWhile(Stream.fromQueue(queue), (item): item is Line => item !== ended)
+      const read = Stream.takeWhile(
+        Stream.fromQueue(queue),
+        (item): item is Line => item !== ended && halted === undefined
+      )
+      return Stream.concat(
+        read,
+        Stream.suspend(() => (halted?.last === undefined ? Stream.empty : Stream.make(halted.last)))
+      )
     })
   )
+  return { lines, stop }
+}
 
 /** Handles a watch of the scope's collection (narrowed to one object by `name` on the legacy path). */
 export const watch = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError> =>
@@ -224,11 +256,12 @@ export const watch = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError>
     }
 
     const bookmarks = flag(query.get("allowWatchBookmarks")) ? scope.config.bookmarkInterval : undefined
-    const bounded = delivered(scope.config.cacher, rt, predicate, prefix, initial, from, bookmarks, timeout)
+    const delivery = delivered(scope.config.cacher, rt, predicate, prefix, initial, from, bookmarks, timeout)
     return {
       _tag: "Watch",
       status: 200,
       headers: { "content-type": contentTypeOf(scope.output, false) },
-      events: formatted(rt, scope.output, scope.includeObject, bounded)
+      events: formatted(rt, scope.output, scope.includeObject, delivery.lines),
+      stop: delivery.stop
     }
   })

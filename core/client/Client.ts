@@ -2,6 +2,7 @@
  * The Client service: typed Kubernetes verbs over a `Transport`, the only way controllers, the
  * scheduler and the kubelet talk to the API server (client-go's typed clientsets in one service).
  */
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -189,13 +190,32 @@ const jsonBody = (response: ApiResponse): Effect.Effect<unknown, ApiError> =>
       ? Effect.fail(new InternalError({ message: `expected a JSON answer, got ${response._tag}` }))
       : Effect.fail(failure(response))
 
-const watchEvent = <A>(line: WatchLine): Effect.Effect<WatchEvent<A>, ApiError> => {
-  if (line.type === "ERROR") {
-    const status = line.object as Partial<Status> | undefined
-    return Effect.fail(fromStatus(typeof status?.code === "number" ? status.code : 500, status))
-  }
-  return Effect.succeed({ type: line.type, object: line.object as A })
+const errorOf = (line: WatchLine): ApiError => {
+  const status = line.object as Partial<Status> | undefined
+  return fromStatus(typeof status?.code === "number" ? status.code : 500, status)
 }
+
+/**
+ * The watch lines as typed events, a chunk at a time (a watch carries one event per write, so
+ * per-element stream stages would cost more than the event): an ERROR line ends the stream with
+ * its typed error, after the events before it.
+ */
+const watchEvents = <A>(lines: Stream.Stream<WatchLine>): Stream.Stream<WatchEvent<A>, ApiError> =>
+  Stream.suspend(() => {
+    let error: ApiError | undefined
+    const events = Stream.takeUntil(lines, (line) => line.type === "ERROR").pipe(
+      Stream.mapChunks((chunk) => {
+        const last = Chunk.last(chunk)
+        if (last._tag === "None" || last.value.type !== "ERROR") return chunk as unknown as Chunk.Chunk<WatchEvent<A>>
+        error = errorOf(last.value)
+        return Chunk.dropRight(chunk, 1) as unknown as Chunk.Chunk<WatchEvent<A>>
+      })
+    )
+    return Stream.concat(
+      events,
+      Stream.suspend(() => (error === undefined ? Stream.empty : Stream.fail(error)))
+    )
+  })
 
 const nameOf = (obj: KubeObject): Effect.Effect<string, BadRequest> =>
   obj.metadata.name === undefined || obj.metadata.name === ""
@@ -289,7 +309,7 @@ export const make: Effect.Effect<Client["Type"], never, Transport> = Effect.map(
         ),
         (response): Effect.Effect<Stream.Stream<WatchEvent<A>, ApiError>, ApiError> =>
           response._tag === "Watch"
-            ? Effect.succeed(Stream.mapEffect(response.events, (line) => watchEvent<A>(line)))
+            ? Effect.succeed(watchEvents<A>(response.events))
             : Effect.fail(
                 isSuccess(response.status)
                   ? new InternalError({ message: "expected a watch stream, got a single answer" })

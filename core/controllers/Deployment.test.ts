@@ -687,15 +687,16 @@ describe("Deployment controller", () => {
     cluster(
       Effect.gen(function* () {
         const client = yield* Client
-        yield* controllers
-        yield* kubelet()
         const manifest = deployment("web")
+        // There before the controllers start: which of two watches delivers first is not ordered.
         const orphan = yield* client.create(ReplicaSets, {
           apiVersion: "apps/v1",
           kind: "ReplicaSet",
           metadata: { name: "web-legacy", namespace: ns, labels: { app: "web" } },
           spec: { replicas: 1, selector: manifest.spec!.selector!, template: manifest.spec!.template! }
         })
+        yield* controllers
+        yield* kubelet()
         yield* client.create(Deployments, manifest)
         const d = yield* rolledOut("web")
         const [adopted, ...others] = yield* replicaSetsOf(d)

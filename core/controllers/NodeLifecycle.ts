@@ -151,7 +151,8 @@ export const make = (
     const informers = yield* SharedInformers
     const nodes = yield* informers.informer(Nodes)
     const pods = yield* informers.informer(Pods)
-    const leases = yield* informers.informer(Leases, { namespace: nodeLeaseNamespace })
+    // The shared Lease informer of every namespace, as Kubernetes' factory gives (the garbage collector's too).
+    const leases = yield* informers.informer(Leases)
     const recorder = yield* EventRecorder.make("node-controller")
     const millis = (d: Duration.DurationInput) => Duration.toMillis(Duration.decode(d))
     const monitorPeriod = millis(options.nodeMonitorPeriod ?? defaults.nodeMonitorPeriod)

@@ -17,7 +17,7 @@ import { type ReplicaSet, ReplicaSets } from "../api/ReplicaSet.js"
 import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
 import type { Unreachable } from "../client/Transport.js"
-import { byNamespace, byOwnerUid, type Informer, keyOf } from "../informer/Informer.js"
+import { byControllerUid, byNamespace, byOwnerUid, type Informer, keyOf, orphansOf } from "../informer/Informer.js"
 import { SharedInformers } from "../informer/SharedInformers.js"
 import * as WorkQueue from "../informer/WorkQueue.js"
 import * as Controller from "./Controller.js"
@@ -223,12 +223,19 @@ export const reconciler =
         yield* Effect.logWarning(`ReplicaSet ${key} has an invalid selector; skipping`)
         return {}
       }
-      const inNamespace = ctx.pods.byIndex(byNamespace, rs.metadata.namespace ?? "")
+      // What it controls and the orphans it may adopt (FilterPodsByOwner); pods of other controllers are never claimed.
+      const namespace = rs.metadata.namespace ?? ""
+      const candidates = [
+        ...ctx.pods
+          .byIndex(byControllerUid, rs.metadata.uid ?? "")
+          .filter((pod) => pod.metadata.namespace === namespace),
+        ...ctx.pods.byIndex(byControllerUid, orphansOf(namespace))
+      ]
       const active = yield* claim(
         { owner: rs, ownerType: ReplicaSets, ownedType: Pods, selector },
-        inNamespace.filter(isPodActive)
+        candidates.filter(isPodActive)
       ).pipe(Effect.provideService(Client, client))
-      const terminating = inNamespace.filter(
+      const terminating = candidates.filter(
         (pod) =>
           isPodTerminating(pod) &&
           controllerOf(pod)?.uid === rs.metadata.uid &&
@@ -298,7 +305,15 @@ const indirectlyRelatedPods = (ctx: ReconcilerContext, rs: ReplicaSet): Readonly
   for (const sibling of ctx.replicaSets.byIndex(byOwnerUid, owner.uid ?? "")) {
     const selector = selectorOf(sibling)
     if (controllerOf(sibling)?.uid !== owner.uid || selector === undefined) continue
-    for (const pod of ctx.pods.byIndex(byNamespace, sibling.metadata.namespace ?? "")) {
+    // Kubernetes lists the namespace by the sibling's selector; a pod another controller owns is not
+    // the Deployment's, so the sibling's own pods and the orphans are read from the index instead.
+    const namespace = sibling.metadata.namespace ?? ""
+    const pods = [
+      ...ctx.pods.byIndex(byControllerUid, sibling.metadata.uid ?? ""),
+      ...ctx.pods.byIndex(byControllerUid, orphansOf(namespace))
+    ]
+    for (const pod of pods) {
+      if (pod.metadata.namespace !== namespace) continue
       const uid = pod.metadata.uid ?? ""
       if (seen.has(uid) || !LabelSelector.matches(selector, pod.metadata.labels)) continue
       seen.add(uid)

@@ -43,6 +43,15 @@ export const byNamespace = "namespace"
 export const byOwnerUid = "ownerUid"
 /** `spec.nodeName` (pods only; empty for unbound pods, which are not indexed). */
 export const byNodeName = "nodeName"
+/**
+ * The controller's uid (the ownerReference with `controller: true`), or `orphansOf(namespace)` for an
+ * object without one: what a controller owns and what it may adopt, without a scan of the
+ * namespace (Kubernetes' PodControllerUIDIndex, read by FilterPodsByOwner).
+ */
+export const byControllerUid = "controllerUid"
+
+/** The `byControllerUid` value of the objects in `namespace` that have no controller (a uid never holds a slash). */
+export const orphansOf = (namespace: string): string => `orphans/${namespace}`
 
 /**
  * Handlers are Effects run in event order on the informer's fiber; a slow handler delays the
@@ -103,6 +112,11 @@ const ownerUidIndex: IndexFunc<KubeObject> = (obj) => {
   return uids
 }
 
+const controllerUidIndex: IndexFunc<KubeObject> = (obj) => {
+  const controller = obj.metadata.ownerReferences?.find((ref) => ref.controller === true)
+  return [controller === undefined ? orphansOf(obj.metadata.namespace ?? "") : (controller.uid ?? "")]
+}
+
 const nodeNameIndex: IndexFunc<KubeObject> = (obj) => {
   const nodeName = (obj as { readonly spec?: { readonly nodeName?: unknown } }).spec?.nodeName
   return typeof nodeName === "string" && nodeName !== "" ? [nodeName] : []
@@ -159,7 +173,8 @@ export const make = <A extends KubeObject>(
     const cache = Indexer.make<A>({
       [byNamespace]: namespaceIndex,
       [byOwnerUid]: ownerUidIndex,
-      [byNodeName]: nodeNameIndex
+      [byNodeName]: nodeNameIndex,
+      [byControllerUid]: controllerUidIndex
     })
     // Replaced, never mutated: a delivery in progress keeps the list it started with.
     let handlers: ReadonlyArray<EventHandler<A>> = []

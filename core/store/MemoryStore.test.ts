@@ -224,7 +224,7 @@ describe("MemoryStore against a model", () => {
     })
   }
 
-  it("a watch from any revision R replays exactly the model's changes after R, then live ones", async () => {
+  it("a watch (streamed or observed) from any revision R replays exactly the model's changes after R, then live ones", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.oneof({ arbitrary: writeOp, weight: 8 }, anyOp), { maxLength: 40 }),
@@ -242,23 +242,35 @@ describe("MemoryStore against a model", () => {
                 model.apply(op)
               }
               const from = at % (model.revision + 3)
+              const observed: Array<WatchEvent> = []
+              const observer = {
+                events: (events: ReadonlyArray<WatchEvent>) => observed.push(...events),
+                end: () => {}
+              }
               if (from < model.floor()) {
                 const error = yield* Effect.flip(Stream.runDrain(store.watch(prefix, from)))
                 expect(error).toEqual(expect.objectContaining({ _tag: "TooOld", requested: from }))
+                const refused = yield* Effect.flip(store.observe(prefix, from, observer))
+                expect(refused).toEqual(expect.objectContaining({ _tag: "TooOld", requested: from }))
                 return
               }
+              const unobserve = yield* store.observe(prefix, from, observer)
               const afterAll = new Model(historyLimit)
               for (const op of [...before, ...after]) afterAll.apply(op)
               const wanted = afterAll.eventsAfter(prefix, from)
               const watching = yield* Effect.fork(
                 Stream.runCollect(Stream.take(store.watch(prefix, from), wanted.length))
               )
-              if (wanted.length > 0) yield* awaitWatchers(store, 1)
+              if (wanted.length > 0) yield* awaitWatchers(store, 2)
               for (const op of after) {
                 yield* run(store, model, op)
                 model.apply(op)
               }
+              // The observer has every event the moment the writes return.
+              expect(observed).toEqual(afterAll.eventsAfter(prefix, from))
               expect(Chunk.toReadonlyArray(yield* joinSoon(watching))).toEqual(wanted)
+              yield* unobserve
+              yield* unobserve
               expect(yield* store.watcherCount).toBe(0)
             })
           )

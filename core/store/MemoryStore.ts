@@ -19,6 +19,7 @@ import {
   KeyNotFound,
   type ListOptions,
   type ListResult,
+  type Observer,
   type Revision,
   RevisionConflict,
   Store,
@@ -29,7 +30,8 @@ import {
 
 /** The `Store` service plus what only an in-process store can tell (for tests). */
 export interface MemoryStore extends Service {
-  /** How many watch streams are open right now. */
+  readonly observe: NonNullable<Service["observe"]>
+  /** How many watch streams and observers are open right now. */
   readonly watcherCount: Effect.Effect<number>
 }
 type Service = Store["Type"]
@@ -88,6 +90,8 @@ export const makeWith = (
     const index = new KeyIndex()
     // Watchers grouped by prefix: fan-out cost is per distinct prefix, not per watcher.
     const watchers = new Map<string, Set<Watcher>>()
+    // Observers (synchronous watchers) by prefix, in subscription order.
+    const observers = new Map<string, Set<{ readonly from: Revision; readonly observer: Observer }>>()
     let watcherCount = 0
 
     const eventAt = (rev: Revision): WatchEvent => history[head + rev - compacted - 1]
@@ -114,6 +118,12 @@ export const makeWith = (
           if (backlog < watchBacklog) Queue.unsafeOffer(watcher.queue, event)
           else if (forget(watcher)) Queue.unsafeOffer(watcher.queue, dropped)
         }
+      }
+      if (observers.size === 0) return
+      const events = [event]
+      for (const [prefix, group] of observers) {
+        if (!event.entry.key.startsWith(prefix)) continue
+        for (const { from, observer } of group) if (event.revision > from) observer.events(events)
       }
     }
 
@@ -250,6 +260,30 @@ export const makeWith = (
         return Queue.shutdown(watcher.queue)
       })
 
+    const observe: NonNullable<Service["observe"]> = (prefix, from, observer) =>
+      Effect.suspend(() => {
+        if (from < compacted) return Effect.fail(new TooOld({ requested: from, compacted }))
+        const replay: Array<WatchEvent> = []
+        for (let rev = from + 1; rev <= revision; rev++) {
+          const event = eventAt(rev)
+          if (event.entry.key.startsWith(prefix)) replay.push(event)
+        }
+        if (replay.length > 0) observer.events(replay)
+        let group = observers.get(prefix)
+        if (group === undefined) observers.set(prefix, (group = new Set()))
+        const subscription = { from, observer }
+        group.add(subscription)
+        watcherCount++
+        const subscribed = group
+        return Effect.succeed(
+          Effect.sync(() => {
+            if (!subscribed.delete(subscription)) return
+            if (subscribed.size === 0 && observers.get(prefix) === subscribed) observers.delete(prefix)
+            watcherCount--
+          })
+        )
+      })
+
     const watch: Service["watch"] = (prefix, from) =>
       Stream.unwrapScoped(
         Effect.gen(function* () {
@@ -279,6 +313,7 @@ export const makeWith = (
       update,
       delete: remove,
       watch,
+      observe,
       revision: Effect.sync(() => revision),
       compact,
       watcherCount: Effect.sync(() => watcherCount)

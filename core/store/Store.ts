@@ -77,6 +77,14 @@ export class FutureRevision extends Data.TaggedError("FutureRevision")<{
 /** The store cannot be reached or refused to answer. */
 export class StoreUnavailable extends Data.TaggedError("StoreUnavailable")<{ readonly message: string }> {}
 
+/** Where `observe` hands a watch's events; both calls are synchronous, from the writer. */
+export interface Observer {
+  /** Events after `from`, in revision order (the replay first). */
+  readonly events: (events: ReadonlyArray<WatchEvent>) => void
+  /** The watch ended from the store's side: it was dropped or the store became unavailable. */
+  readonly end: (error: TooOld | StoreUnavailable) => void
+}
+
 export class Store extends Context.Tag("minik8s/Store")<
   Store,
   {
@@ -104,6 +112,16 @@ export class Store extends Context.Tag("minik8s/Store")<
      * behind that its backlog passes the store's bound (its client must list again).
      */
     readonly watch: (prefix: string, from: Revision) => Stream.Stream<WatchEvent, TooOld | StoreUnavailable>
+    /**
+     * Optional: `watch` as synchronous calls made by each write itself, for a store in the same
+     * process (no fiber woken per event). Replays what is after `from` before it answers; the answer
+     * stops the observer. The API server's watch fan-out uses it when the store has it.
+     */
+    readonly observe?: (
+      prefix: string,
+      from: Revision,
+      observer: Observer
+    ) => Effect.Effect<Effect.Effect<void>, TooOld | StoreUnavailable>
     /** The current revision. */
     readonly revision: Effect.Effect<Revision, StoreUnavailable>
     /** Discard history at and below `revision`; watches and reads from there on get TooOld. */

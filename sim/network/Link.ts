@@ -1,54 +1,47 @@
 /**
- * One component's connection to the API server in the simulated network. Watch streams carried
- * over it can be ended at any moment, idle or not: each is pumped by its own fiber into a one-slot
- * queue, so ending it only has to shut the queue (no racing fiber per chunk, no timer per line).
+ * One component's connection to the API server in the simulated network. A cut drops it: every
+ * watch carried over it ends at once, idle or not (the server's `stop` ends the watch where it
+ * waits, so no fiber per watch races the cut), and lines still in transit are lost.
  */
 import * as Effect from "effect/Effect"
-import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import type * as Take from "effect/Take"
 import type { WatchLine } from "../../core/apiserver/ApiRequest.js"
+
+/** Ends one carried watch: at once, dropping what it has not sent, with `last` as its final line when given. */
+export type Stop = (last?: WatchLine) => Effect.Effect<void>
 
 export interface Link {
   /** Bumped by every `cut`: a call that started in an earlier generation was cut while in flight. */
   readonly generation: () => number
   /**
-   * `upstream` as the component receives it: in order, until it ends, or until a `cut` or `close`
-   * ends the link's streams (at once when a cut came after generation `since`).
+   * `lines` (already delayed by the network) as the component receives them: in order, until they
+   * end, or until a `cut` or `close` ends the link's watches (at once when a cut came after
+   * generation `since`). Without `stop` a cut ends the watch at its next line.
    */
-  readonly carry: (upstream: Stream.Stream<WatchLine>, since?: number) => Stream.Stream<WatchLine>
-  /** The connection drops: every carried stream ends at once, lines not yet received are lost. */
+  readonly carry: (lines: Stream.Stream<WatchLine>, stop: Stop | undefined, since?: number) => Stream.Stream<WatchLine>
+  /** The connection drops: every carried watch ends at once, lines not yet received are lost. */
   readonly cut: Effect.Effect<void>
-  /** The server ends every carried stream with `last` (an ERROR line), dropping what it had not sent. */
+  /** The server ends every carried watch with `last` (an ERROR line), dropping what it had not sent. */
   readonly close: (last: WatchLine) => Effect.Effect<void>
 }
 
 /** A link with nothing carried yet. */
 export const make = (): Link => {
   let generation = 0
-  // Insertion order: streams end in the order they opened, the same on every run.
-  const open = new Set<(last: WatchLine | undefined) => Effect.Effect<void>>()
+  // Insertion order: watches end in the order they opened, the same on every run.
+  const open = new Set<Stop>()
 
-  const carry = (upstream: Stream.Stream<WatchLine>, since = generation): Stream.Stream<WatchLine> =>
-    Stream.unwrapScoped(
-      Effect.gen(function* () {
-        if (since !== generation) return Stream.empty
-        // One slot: the pump waits for the reader, so a slow reader still backs up into the server's own bound.
-        const queue = yield* Queue.bounded<Take.Take<WatchLine>>(1)
-        let final: WatchLine | undefined
-        const end = (last: WatchLine | undefined) =>
-          Effect.suspend(() => {
-            final = last
-            return Queue.shutdown(queue)
-          })
-        open.add(end)
-        yield* Effect.addFinalizer(() => Effect.sync(() => open.delete(end)))
-        yield* Effect.forkScoped(Stream.runIntoQueue(upstream, queue))
-        // A stream that ended by itself ends with a Take.end; only `end` shuts the queue.
-        const after = Stream.suspend(() => (final === undefined ? Stream.empty : Stream.make(final)))
-        return Stream.concat(Stream.flattenTake(Stream.fromQueue(queue)), after)
-      })
-    )
+  const carry = (lines: Stream.Stream<WatchLine>, stop: Stop | undefined, since = generation) =>
+    Stream.suspend(() => {
+      if (since !== generation) return Stream.empty
+      const end: Stop = stop ?? (() => Effect.void)
+      open.add(end)
+      // A line that was on its way when the link was cut never arrives.
+      return lines.pipe(
+        Stream.takeWhile(() => generation === since),
+        Stream.ensuring(Effect.sync(() => open.delete(end)))
+      )
+    })
 
   const endAll = (last: WatchLine | undefined) =>
     Effect.suspend(() => {

@@ -24,6 +24,7 @@
  * API server's own store watches would fail; the store watches under them fail only at their next
  * event (an idle in-process read cannot be interrupted without a fiber per watch on the hot path).
  */
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import * as Stream from "effect/Stream"
@@ -123,7 +124,11 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
           if (response._tag !== "Watch") return response
           const see = options.onWatch?.(component, req)
           const carried = link.carry(
-            Stream.mapChunksEffect(response.events, (chunk) => Effect.as(delay, chunk)),
+            // Only lines travel: an empty chunk (the end of a halted watch) takes no time.
+            Stream.mapChunksEffect(response.events, (chunk) =>
+              Chunk.isEmpty(chunk) ? Effect.succeed(chunk) : Effect.as(delay, chunk)
+            ),
+            response.stop,
             since
           )
           const events =
@@ -207,6 +212,30 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
               storeOutages === since ? Effect.succeed(chunk) : Effect.fail(unavailable())
             )
           }),
+        ...(inner.observe === undefined
+          ? {}
+          : {
+              observe: (prefix, from, observer) => {
+                const observe = inner.observe!
+                return guarded(() => {
+                  const since = storeOutages
+                  let ended = false
+                  return observe(prefix, from, {
+                    events: (events) => {
+                      if (ended) return
+                      if (storeOutages === since) return observer.events(events)
+                      ended = true
+                      observer.end(unavailable())
+                    },
+                    end: (error) => {
+                      if (ended) return
+                      ended = true
+                      observer.end(error)
+                    }
+                  })
+                })
+              }
+            }),
         revision: guarded(() => inner.revision),
         compact: (revision) => guarded(() => inner.compact(revision))
       }),
