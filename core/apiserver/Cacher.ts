@@ -12,6 +12,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
+import type { KubeObject } from "../api/meta.js"
 import type { FutureRevision, Revision, Store, StoreUnavailable, TooOld, WatchEvent } from "../store/Store.js"
 
 /** Where one API watcher's events go; both calls are synchronous, from the fan-out. */
@@ -22,32 +23,66 @@ export interface Sink {
   readonly end: (cause: Cause.Cause<TooOld | StoreUnavailable> | undefined) => void
 }
 
+/**
+ * A field a watcher pins to one value (see `SelectionPredicate.triggerOf`): the watcher gets only
+ * the events of objects whose field has, or had, that value (its own selection still applies).
+ */
+export interface Trigger {
+  /** Names the field: watchers pinned on the same field share one index. */
+  readonly field: string
+  readonly of: (value: KubeObject) => string | undefined
+  readonly value: string
+}
+
+/** A watch in progress. */
+export interface Watching {
+  /** Stops the changes. */
+  readonly leave: Effect.Effect<void>
+  /**
+   * The revision of the last change this watcher has been handed or passed over (a pinned watcher
+   * is not handed the others); undefined when only its own events tell.
+   */
+  readonly latest: () => Revision | undefined
+}
+
 export interface Cacher {
   /**
-   * Sends `sink` the changes under `prefix` after `from` until it ends; the answer stops them. Fails
-   * like the store does when `from` is compacted or the store is unavailable.
+   * Sends `sink` the changes under `prefix` after `from` until it ends. Fails like the store does
+   * when `from` is compacted or the store is unavailable.
    */
   readonly watch: (
     prefix: string,
     from: Revision,
-    sink: Sink
-  ) => Effect.Effect<Effect.Effect<void>, TooOld | StoreUnavailable | FutureRevision>
+    sink: Sink,
+    trigger?: Trigger
+  ) => Effect.Effect<Watching, TooOld | StoreUnavailable | FutureRevision>
 }
 
-/** Recent events kept per prefix for watchers that start a little in the past. */
+/** Recent events kept per prefix for watchers that start a little in the past (between this and twice this). */
 export const windowSize = 1_000
 
 interface Subscriber {
   readonly from: Revision
   readonly sink: Sink
+  readonly trigger: Trigger | undefined
+}
+
+/** The subscribers pinned on one field, by the value they want. */
+interface Index {
+  readonly of: (value: KubeObject) => string | undefined
+  readonly byValue: Map<string, Set<Subscriber>>
 }
 
 /** One store watch of a prefix and the watchers it feeds. */
 interface Feed {
   readonly subscribers: Set<Subscriber>
+  /** The subscribers with no trigger: every event goes to them. */
+  readonly plain: Set<Subscriber>
+  readonly indexes: Map<string, Index>
   /** The last events dispatched, oldest first; every event of the prefix after `windowFrom` is here. */
   window: Array<WatchEvent>
   windowFrom: Revision
+  latest: Revision | undefined
   /** Stops the store watch (interrupts its fiber, or stops the observer); runs once. */
   halt: Effect.Effect<void>
 }
@@ -59,6 +94,33 @@ const send = (subscriber: Subscriber, events: ReadonlyArray<WatchEvent>): void =
   if (i < events.length) subscriber.sink.events(i === 0 ? events : events.slice(i))
 }
 
+const sendAll = (subscribers: Set<Subscriber> | undefined, event: ReadonlyArray<WatchEvent>): void => {
+  if (subscribers !== undefined) for (const subscriber of subscribers) send(subscriber, event)
+}
+
+const add = (feed: Feed, subscriber: Subscriber): void => {
+  feed.subscribers.add(subscriber)
+  const trigger = subscriber.trigger
+  if (trigger === undefined) return void feed.plain.add(subscriber)
+  let index = feed.indexes.get(trigger.field)
+  if (index === undefined) feed.indexes.set(trigger.field, (index = { of: trigger.of, byValue: new Map() }))
+  const pinned = index.byValue.get(trigger.value)
+  if (pinned === undefined) index.byValue.set(trigger.value, new Set([subscriber]))
+  else pinned.add(subscriber)
+}
+
+/** Removes the subscriber; false if it was not there. */
+const remove = (feed: Feed, subscriber: Subscriber): boolean => {
+  if (!feed.subscribers.delete(subscriber)) return false
+  const trigger = subscriber.trigger
+  if (trigger === undefined) return feed.plain.delete(subscriber)
+  const index = feed.indexes.get(trigger.field)
+  const pinned = index?.byValue.get(trigger.value)
+  pinned?.delete(subscriber)
+  if (pinned !== undefined && pinned.size === 0) index!.byValue.delete(trigger.value)
+  return true
+}
+
 /** A Cacher over `store`. */
 export const make = (store: Store["Type"]): Cacher => {
   // Map order is creation order, and subscribers are Sets in arrival order: dispatch runs the same every time.
@@ -66,13 +128,27 @@ export const make = (store: Store["Type"]): Cacher => {
 
   const dispatch = (feed: Feed, events: ReadonlyArray<WatchEvent>): void => {
     if (events.length === 0) return
-    feed.window.push(...events)
-    if (feed.window.length > windowSize) {
+    for (const event of events) feed.window.push(event)
+    feed.latest = events[events.length - 1]!.revision
+    // Trimmed to `windowSize` once it holds twice that: a copy per `windowSize` events, not per event.
+    if (feed.window.length >= 2 * windowSize) {
       const dropped = feed.window.length - windowSize
       feed.windowFrom = feed.window[dropped - 1]!.revision
       feed.window = feed.window.slice(dropped)
     }
-    for (const subscriber of feed.subscribers) send(subscriber, events)
+    for (const subscriber of feed.plain) send(subscriber, events)
+    if (feed.indexes.size === 0) return
+    // Pinned watchers get each event of an object that has, or had, their value, in revision order.
+    for (const event of events) {
+      const one = [event]
+      for (const index of feed.indexes.values()) {
+        const now = index.of(event.entry.value as unknown as KubeObject)
+        const before =
+          event.previous === undefined ? undefined : index.of(event.previous.value as unknown as KubeObject)
+        if (now !== undefined) sendAll(index.byValue.get(now), one)
+        if (before !== undefined && before !== now) sendAll(index.byValue.get(before), one)
+      }
+    }
   }
 
   const stop = (prefix: string, feed: Feed): Effect.Effect<void> =>
@@ -85,12 +161,20 @@ export const make = (store: Store["Type"]): Cacher => {
   const ended = (prefix: string, feed: Feed, cause: Cause.Cause<TooOld | StoreUnavailable> | undefined): void => {
     if (feeds.get(prefix) === feed) feeds.delete(prefix)
     const subscribers = [...feed.subscribers]
-    feed.subscribers.clear()
+    for (const subscriber of subscribers) remove(feed, subscriber)
     for (const subscriber of subscribers) subscriber.sink.end(cause)
   }
 
   const newFeed = (prefix: string, from: Revision): Feed => {
-    const feed: Feed = { subscribers: new Set(), window: [], windowFrom: from, halt: Effect.void }
+    const feed: Feed = {
+      subscribers: new Set(),
+      plain: new Set(),
+      indexes: new Map(),
+      window: [],
+      windowFrom: from,
+      latest: undefined,
+      halt: Effect.void
+    }
     feeds.set(prefix, feed)
     return feed
   }
@@ -144,17 +228,24 @@ export const make = (store: Store["Type"]): Cacher => {
     store.observe === undefined ? streamed(prefix, from) : observed(prefix, from, store.observe)
 
   /** Replays the window after `from`, then follows the feed; answers how to leave it. */
-  const join = (prefix: string, feed: Feed, from: Revision, sink: Sink): Effect.Effect<Effect.Effect<void>> =>
+  const join = (
+    prefix: string,
+    feed: Feed,
+    from: Revision,
+    sink: Sink,
+    trigger: Trigger | undefined
+  ): Effect.Effect<Watching> =>
     Effect.sync(() => {
-      const subscriber: Subscriber = { from, sink }
+      const subscriber: Subscriber = { from, sink, trigger }
       send(subscriber, feed.window)
-      feed.subscribers.add(subscriber)
+      add(feed, subscriber)
       // The last watcher to leave stops the store watch; after the store ended it, any leaving one does.
-      return Effect.suspend(() => {
-        const left = feed.subscribers.delete(subscriber)
+      const leave = Effect.suspend(() => {
+        const left = remove(feed, subscriber)
         if (left && feed.subscribers.size > 0) return Effect.void
         return left ? stop(prefix, feed) : feed.halt
       })
+      return { leave, latest: () => feed.latest }
     })
 
   /** A watcher older than the window: a store watch of its own, as before the Cacher. */
@@ -172,20 +263,20 @@ export const make = (store: Store["Type"]): Cacher => {
           Effect.interruptible
         )
       )
-      return Fiber.interrupt(fiber).pipe(Effect.asVoid)
+      return { leave: Fiber.interrupt(fiber).pipe(Effect.asVoid), latest: () => undefined } satisfies Watching
     })
 
-  const watch: Cacher["watch"] = (prefix, from, sink) =>
+  const watch: Cacher["watch"] = (prefix, from, sink, trigger) =>
     Effect.gen(function* () {
       const feed = feeds.get(prefix)
       if (feed === undefined) {
         const started = yield* start(prefix, from)
-        return yield* join(prefix, started, from, sink)
+        return yield* join(prefix, started, from, sink, trigger)
       }
       if (from < feed.windowFrom) return yield* alone(prefix, from, sink)
       // Served from the window even when the store has compacted it since, as Kubernetes' watch cache
       // does. A watch from a revision the store has not reached is refused before it gets here.
-      return yield* join(prefix, feed, from, sink)
+      return yield* join(prefix, feed, from, sink, trigger)
     })
 
   return { watch }

@@ -8,6 +8,7 @@ import { BadRequest } from "../api/errors.js"
 import * as FieldSelector from "../api/FieldSelector.js"
 import * as LabelSelector from "../api/LabelSelector.js"
 import type { KubeObject } from "../api/meta.js"
+import type { Trigger } from "./Cacher.js"
 import type { Resource } from "./Route.js"
 
 export interface SelectionPredicate {
@@ -57,3 +58,11 @@ export const matches = (rt: Resource, p: SelectionPredicate, obj: KubeObject): b
     const get = fieldOf(rt, path)
     return get === undefined ? undefined : get(obj)
   })
+
+/** The predicate's first equality on a field, if any: the watch cache hands such a watcher only the objects that have, or had, that value. */
+export const triggerOf = (rt: Resource, p: SelectionPredicate): Trigger | undefined => {
+  const pinned = p.field.requirements.find((r) => r.operator === "=")
+  if (pinned === undefined) return undefined
+  const of = fieldOf(rt, pinned.field)
+  return of === undefined ? undefined : { field: pinned.field, of, value: pinned.value }
+}

@@ -125,6 +125,29 @@ describe("watch", () => {
     })
   )
 
+  it.effect("a watch pinned to a node sees its pods come and go, and its bookmarks pass the other nodes' events", () =>
+    Effect.gen(function* () {
+      const h = yield* harness({ bookmarkInterval: "10 seconds" })
+      const bind = (name: string, node: string) =>
+        send(h, "POST", `${pods}/${name}/binding`, {
+          json: { apiVersion: "v1", kind: "Binding", metadata: { name }, target: { kind: "Node", name: node } }
+        })
+      const query = { watch: "1", allowWatchBookmarks: "true", fieldSelector: "spec.nodeName=n1" }
+      const lines = yield* Effect.fork(watchLines(yield* h.handle(request("GET", pods, { query })), 3))
+      yield* send(h, "POST", pods, { json: pod("a") })
+      yield* send(h, "POST", pods, { json: pod("b") })
+      yield* bind("a", "n1")
+      yield* bind("b", "n2")
+      yield* send(h, "DELETE", `${pods}/a`, { json: { gracePeriodSeconds: 0 } })
+      yield* send(h, "DELETE", `${pods}/b`, { json: { gracePeriodSeconds: 0 } })
+      const revision = yield* h.store.revision
+      yield* TestClock.adjust("10 seconds")
+      const got = yield* Fiber.join(lines)
+      expect(summary(got)).toEqual(["ADDED a", "DELETED a", "BOOKMARK"])
+      expect((got[2].object as any).metadata.resourceVersion).toBe(String(revision))
+    })
+  )
+
   it.effect("timeoutSeconds ends the stream on the Clock", () =>
     Effect.gen(function* () {
       const h = yield* harness()

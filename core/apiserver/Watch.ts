@@ -185,9 +185,10 @@ const delivered = (
           finish(errorLine(new InternalError({ message: `watch failed: ${Cause.pretty(cause).split("\n")[0]}` })))
         }
       }
-      yield* Effect.acquireRelease(
-        Effect.catchAll(cacher.watch(prefix, from, sink), (error) =>
-          Effect.sync(() => {
+      const trigger = SelectionPredicate.triggerOf(rt, predicate)
+      const watching = yield* Effect.acquireRelease(
+        Effect.catchAll(cacher.watch(prefix, from, sink, trigger), (error) =>
+          Effect.sync((): Cacher.Watching => {
             const apiError =
               error._tag === "TooOld"
                 ? tooOld(error)
@@ -195,14 +196,17 @@ const delivered = (
                   ? tooLarge(error.requested, error.current)
                   : unavailable(error)
             finish(errorLine(apiError))
-            return Effect.void
+            return { leave: Effect.void, latest: () => undefined }
           })
         ),
-        (leave) => leave
+        (watching) => watching.leave
       )
       if (bookmarks !== undefined) {
+        // A pinned watcher is not handed the events it does not select: the watch cache's latest is its revision too.
         const tick = Effect.sync(() => {
-          if (open) queue.unsafeOffer(bookmark(rt, revision))
+          if (!open) return
+          revision = Math.max(revision, watching.latest() ?? revision)
+          queue.unsafeOffer(bookmark(rt, revision))
         })
         yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(bookmarks), tick)))
       }
