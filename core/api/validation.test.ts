@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as fc from "fast-check"
 import * as V from "./validation.js"
 
 const lines = (errors: ReadonlyArray<{ field: string; message: string }>) =>
@@ -112,5 +113,39 @@ describe("validation", () => {
     expect(V.isIP("10.0.0.256")).toBe(false)
     expect(V.isIP("fd00::1")).toBe(true)
     expect(V.isIP("web")).toBe(false)
+  })
+})
+
+describe("canonical", () => {
+  // The definition it must keep: JSON.stringify of a copy whose objects have their keys sorted.
+  const reference = (value: unknown): string =>
+    JSON.stringify(value, (_key, v: unknown) =>
+      v !== null && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : v
+    )
+
+  it("writes what JSON.stringify writes of a key-sorted copy, for any JSON-like value", () => {
+    const key = fc.oneof(fc.string(), fc.constantFrom("0", "7", "10", "01", "-1", "4294967295", "a", "B"))
+    const leaf = fc.oneof(
+      fc.string(),
+      fc.double(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.constant(-0)
+    )
+    const value = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: "small" }, leaf, tie("array"), tie("object")),
+      array: fc.array(tie("value"), { maxLength: 4 }),
+      object: fc.dictionary(key, tie("value"), { maxKeys: 5 })
+    })).value
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(V.canonical(v)).toBe(reference(v))
+      }),
+      { seed: 42, numRuns: 2000 }
+    )
   })
 })

@@ -81,17 +81,54 @@ export const tooLong = (field: string, max: number): FieldError => ({
   message: `Too long: may not be more than ${max} bytes`
 })
 
-/** JSON with object keys sorted and undefined properties left out, to compare values structurally. */
-export const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v
-  )
+// An array index as a property key ("0", "17"): JavaScript enumerates those first, in numeric order.
+const isIndexKey = (key: string): boolean => /^(?:0|[1-9][0-9]*)$/.test(key) && Number(key) < 4294967295
+
+/** The keys of `v` sorted, in the order an object built from them enumerates them (array indexes first). */
+const sortedKeys = (v: object): Array<string> => {
+  const keys = Object.keys(v).sort()
+  if (!keys.some(isIndexKey)) return keys
+  const indexes = keys.filter(isIndexKey).sort((a, b) => Number(a) - Number(b))
+  return [...indexes, ...keys.filter((key) => !isIndexKey(key))]
+}
+
+const write = (v: unknown): string | undefined => {
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v)
+    case "number":
+      return Number.isFinite(v) ? JSON.stringify(v) : "null"
+    case "boolean":
+      return v ? "true" : "false"
+    case "object": {
+      if (v === null) return "null"
+      const toJSON = (v as { toJSON?: unknown }).toJSON
+      if (typeof toJSON === "function") return write(toJSON.call(v))
+      if (Array.isArray(v)) return `[${v.map((item) => write(item) ?? "null").join(",")}]`
+      let out = "{"
+      for (const key of sortedKeys(v)) {
+        const written = write((v as Record<string, unknown>)[key])
+        if (written === undefined) continue
+        out += `${out.length === 1 ? "" : ","}${JSON.stringify(key)}:${written}`
+      }
+      return `${out}}`
+    }
+    case "bigint":
+      return JSON.stringify(v) // throws, as JSON.stringify does
+    default:
+      return undefined
+  }
+}
+
+/**
+ * JSON with object keys sorted and undefined properties left out, to compare values structurally:
+ * what `JSON.stringify` writes of a copy with sorted keys, without building the copy.
+ */
+export const canonical = (value: unknown): string => write(value) as string
 
 /** `field: Invalid value: v: field is immutable` when `value` differs from `old`. */
 export const immutable = (field: string, value: unknown, old: unknown): ReadonlyArray<FieldError> =>
-  canonical(value) === canonical(old) ? [] : [invalid(field, value, "field is immutable")]
+  value === old || canonical(value) === canonical(old) ? [] : [invalid(field, value, "field is immutable")]
 
 /** "must be greater than or equal to 0" for negative numbers. */
 export const nonNegative = (field: string, value: number | undefined): ReadonlyArray<FieldError> =>
