@@ -248,8 +248,19 @@ export const make = (store: Store["Type"]): Cacher => {
       return { leave, latest: () => feed.latest }
     })
 
-  /** A watcher older than the window: a store watch of its own, as before the Cacher. */
-  const alone = (prefix: string, from: Revision, sink: Sink) =>
+  /**
+   * A watcher older than the window: a store watch of its own, as before the Cacher (an observer
+   * when the store has them, so it costs a call per event rather than a fiber woken per event).
+   */
+  const alone = (prefix: string, from: Revision, sink: Sink): Effect.Effect<Watching, TooOld | StoreUnavailable> =>
+    store.observe === undefined
+      ? streamedAlone(prefix, from, sink)
+      : Effect.map(
+          store.observe(prefix, from, { events: sink.events, end: (error) => sink.end(Cause.fail(error)) }),
+          (unobserve): Watching => ({ leave: unobserve, latest: () => undefined })
+        )
+
+  const streamedAlone = (prefix: string, from: Revision, sink: Sink) =>
     Effect.gen(function* () {
       const stream = store.watch(prefix, from)
       const fiber = yield* Effect.forkDaemon(
