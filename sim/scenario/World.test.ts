@@ -66,9 +66,10 @@ describe("World", () => {
   it("keeps going when its watch is dropped: it lists again and reports what changed meanwhile", () => {
     const result = simulate(
       Effect.gen(function* () {
-        // A backlog of one event: a burst of writes drops the world's watch with TooOld.
+        // A backlog of one event: a burst of writes drops the world's watch with TooOld (a store
+        // followed by its watch; an observer is handed each write as it is made and is never dropped).
         const store = yield* MemoryStore.makeWith({ watchBacklog: 1 })
-        const { world, put, remove } = yield* setup(store)
+        const { world, put, remove } = yield* setup(store, { streaming: true })
         yield* put(pod("keep"))
         yield* put(pod("gone"))
         yield* put(pod("later"))

@@ -1,7 +1,8 @@
 /**
  * The world view: what the cluster looks like, read straight from the store (not through the
  * simulated network, so partitions and outages never blind the judge). It lists every key once,
- * then follows the store's watch and keeps every API object by kind and by uid, stamped with its
+ * then follows the store (as an observer when it has them, else by its watch) and keeps every API
+ * object by kind and by uid, stamped with its
  * resourceVersion as the API server would serve it. Checks and invariants read it; `settled` waits
  * until every write the store has acknowledged is applied, so a check reads an exact state.
  */
@@ -226,17 +227,34 @@ export const make = (store: Store["Type"]): Effect.Effect<World, never, Scope.Sc
     }
     applied = first.revision
 
-    yield* follow.pipe(
-      Effect.onExit((exit) =>
-        Effect.sync(() => {
-          if (Exit.isSuccess(exit) || Exit.isInterrupted(exit)) return
-          broken = exit.cause
-          for (const w of waiters) Deferred.unsafeDone(w.done, Effect.failCause(exit.cause))
+    // An in-process store tells the world of each write as it is made: no fiber woken per write.
+    const observe = store.observe
+    if (observe !== undefined) {
+      const unobserve = yield* observe("", applied, {
+        events: (events) => {
+          for (const event of events) apply(event)
+          wake()
+        },
+        // The world reads the raw store, which never ends an observer; if one did, checks fail loudly.
+        end: (error) => {
+          broken = Cause.die(error)
+          for (const w of waiters) Deferred.unsafeDone(w.done, Effect.failCause(broken))
           waiters = []
-        })
-      ),
-      Effect.forkScoped
-    )
+        }
+      }).pipe(Effect.orDie)
+      yield* Effect.addFinalizer(() => unobserve)
+    } else
+      yield* follow.pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            if (Exit.isSuccess(exit) || Exit.isInterrupted(exit)) return
+            broken = exit.cause
+            for (const w of waiters) Deferred.unsafeDone(w.done, Effect.failCause(exit.cause))
+            waiters = []
+          })
+        ),
+        Effect.forkScoped
+      )
 
     const typeOf = (kind: string): ResourceType<any> | undefined => byName(kind)
 

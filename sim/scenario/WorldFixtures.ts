@@ -28,10 +28,12 @@ export const simulate = <A, E>(program: Effect.Effect<A, E, Scope.Scope>): A => 
 }
 
 /** A MemoryStore, a world over it, and writes as the API server would store objects (no resourceVersion). */
-export const setup = (store?: MemoryStore.MemoryStore) =>
+/** A store and the world over it; `streaming`: the world follows the store's watch instead of observing it. */
+export const setup = (store?: MemoryStore.MemoryStore, options: { readonly streaming?: boolean } = {}) =>
   Effect.gen(function* () {
     const s = store ?? (yield* MemoryStore.make)
-    const world = yield* World.make(s)
+    const { observe: _, ...streaming } = s
+    const world = yield* World.make(options.streaming === true ? streaming : s)
     return { store: s, world, ...writer(s) }
   })
 
