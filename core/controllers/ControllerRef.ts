@@ -122,6 +122,13 @@ export const claim = <O extends KubeObject, A extends KubeObject>(
     const claimed: Array<A> = []
     const errors: Array<ClaimError> = []
     for (const obj of candidates) {
+      // Most candidates are already owned and still matching, or another controller's: no request, no Effect.
+      const ref = controllerOf(obj)
+      if (ref !== undefined && ref.uid !== ownerUid) continue
+      if (ref !== undefined && match(obj)) {
+        claimed.push(obj)
+        continue
+      }
       const result = yield* Effect.either(claimOne(obj))
       if (result._tag === "Left") errors.push(result.left)
       else if (result.right !== undefined) claimed.push(result.right)
