@@ -196,9 +196,8 @@ const errorOf = (line: WatchLine): ApiError => {
 }
 
 /**
- * The watch lines as typed events, a chunk at a time (a watch carries one event per write, so
- * per-element stream stages would cost more than the event): an ERROR line ends the stream with
- * its typed error, after the events before it.
+ * The watch lines as typed events, mapped a chunk at a time with no Effect per line: an ERROR line
+ * ends the stream with its typed error, after the events before it.
  */
 const watchEvents = <A>(lines: Stream.Stream<WatchLine>): Stream.Stream<WatchEvent<A>, ApiError> =>
   Stream.suspend(() => {

@@ -237,15 +237,21 @@ export const makeWith = (
         return Effect.succeed(entry)
       })
 
+    /** The kept events under `prefix` after `from` (not compacted), oldest first. */
+    const eventsAfter = (prefix: string, from: Revision): Array<WatchEvent> => {
+      const events: Array<WatchEvent> = []
+      for (let rev = from + 1; rev <= revision; rev++) {
+        const event = eventAt(rev)
+        if (event.entry.key.startsWith(prefix)) events.push(event)
+      }
+      return events
+    }
+
     // Registration and the history snapshot happen in one synchronous step, so no write falls between them.
     const subscribe = (prefix: string, from: Revision, queue: Watcher["queue"]) =>
       Effect.suspend(() => {
         if (from < compacted) return Effect.fail(new TooOld({ requested: from, compacted }))
-        const replay: Array<WatchEvent> = []
-        for (let rev = from + 1; rev <= revision; rev++) {
-          const event = eventAt(rev)
-          if (event.entry.key.startsWith(prefix)) replay.push(event)
-        }
+        const replay = eventsAfter(prefix, from)
         const watcher: Watcher = { prefix, from, queue }
         const group = watchers.get(prefix)
         if (group === undefined) watchers.set(prefix, new Set([watcher]))
@@ -263,11 +269,7 @@ export const makeWith = (
     const observe: NonNullable<Service["observe"]> = (prefix, from, observer) =>
       Effect.suspend(() => {
         if (from < compacted) return Effect.fail(new TooOld({ requested: from, compacted }))
-        const replay: Array<WatchEvent> = []
-        for (let rev = from + 1; rev <= revision; rev++) {
-          const event = eventAt(rev)
-          if (event.entry.key.startsWith(prefix)) replay.push(event)
-        }
+        const replay = eventsAfter(prefix, from)
         if (replay.length > 0) observer.events(replay)
         let group = observers.get(prefix)
         if (group === undefined) observers.set(prefix, (group = new Set()))
