@@ -5,16 +5,9 @@ import * as fc from "fast-check"
 import { harness, pod, send } from "./Harness.js"
 import { jsonPatch, mergePatch, strategicMergePatch } from "./patch.js"
 import { maxJsonPatchOperations } from "./Patcher.js"
+import { deepFreeze } from "../store/MemoryStore.js"
 
-/** Inputs are frozen as the store's objects are: any write to them throws in strict mode. */
-const deepFreeze = <A>(value: A): A => {
-  if (typeof value === "object" && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child)
-    Object.freeze(value)
-  }
-  return value
-}
-
+/** Inputs are frozen as the store freezes its objects: any write to them throws in strict mode. */
 const json = (text: string): unknown => deepFreeze(JSON.parse(text))
 
 const right = (result: Either.Either<unknown, string>): unknown => {

@@ -2,16 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { mergePatch } from "../apiserver/patch.js"
 import { diffMergePatch, threeWayMergePatch } from "./threeWayMergePatch.js"
+import { deepFreeze } from "../store/MemoryStore.js"
 
-/** Inputs are frozen as the API server's objects are: any write to them throws in strict mode. */
-const deepFreeze = <A>(value: A): A => {
-  if (typeof value === "object" && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child)
-    Object.freeze(value)
-  }
-  return value
-}
-
+/** Inputs are frozen as the store freezes its objects: any write to them throws in strict mode. */
 const json = (text: string): unknown => deepFreeze(JSON.parse(text))
 
 describe("diffMergePatch", () => {

@@ -53,12 +53,16 @@ interface Watcher {
 
 const byKey = (a: Entry, b: Entry) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
 
-// A frozen object is taken as deep-frozen (the store froze it, or a copy-on-write update reused it),
-// so freezing an update only walks its new parts.
-const deepFreeze = (value: unknown): void => {
-  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return
+/**
+ * Freezes `value` and everything in it, as the store freezes what it is given; answers `value`. A
+ * frozen object is taken as deep-frozen (the store froze it, or a copy-on-write update reused it),
+ * so freezing an update only walks its new parts.
+ */
+export const deepFreeze = <A>(value: A): A => {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value
   Object.freeze(value)
   for (const child of Object.values(value)) deepFreeze(child)
+  return value
 }
 
 /** The smallest string greater than every string starting with `prefix` (etcd's range end); undefined: no bound. */
