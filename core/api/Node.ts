@@ -64,6 +64,9 @@ export const NodeSystemInfo = Schema.Struct({
   swap: opt(Schema.Unknown)
 }).annotations(id("NodeSystemInfo"))
 
+/** The kubelet's well-known port (`ports.KubeletPort`): what a node without `daemonEndpoints` is reached on. */
+export const defaultKubeletPort = 10250
+
 export const NodeStatus = Schema.Struct({
   capacity: opt(ResourceList),
   allocatable: opt(ResourceList),

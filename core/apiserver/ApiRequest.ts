@@ -43,6 +43,16 @@ export type ApiResponse =
       readonly headers: Readonly<Record<string, string>>
       readonly body: string
     }
+  /**
+   * Text written as it comes (`pods/log`): the body ends when the stream does, and a reader that
+   * goes away ends the stream.
+   */
+  | {
+      readonly _tag: "TextStream"
+      readonly status: number
+      readonly headers: Readonly<Record<string, string>>
+      readonly body: Stream.Stream<string>
+    }
   /** A watch: a stream of lines that ends when the watch ends (timeout, too old, server stop). */
   | {
       readonly _tag: "Watch"

@@ -8,6 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { type ApiError, InternalError, NotFound } from "../api/errors.js"
 import { Namespaces } from "../api/Namespace.js"
 import { openApiV2, openApiV3, openApiV3Index } from "../api/openapi.js"
@@ -22,11 +23,13 @@ import { remove, removeCollection } from "./Delete.js"
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from "./Discovery.js"
 import { get } from "./Get.js"
 import { health } from "./Health.js"
+import { KubeletConnection } from "./KubeletConnection.js"
 import { list } from "./List.js"
 import { systemNamespaces } from "./NamespaceLifecycle.js"
-import { negotiate } from "./Negotiation.js"
+import { negotiate, type Output } from "./Negotiation.js"
 import { patch } from "./Patcher.js"
 import { bind } from "./PodBinding.js"
+import { podLog } from "./PodLog.js"
 import { defaultMaxRequestBytes } from "./RequestBody.js"
 import { type RequestScope, type ServerConfig } from "./RequestScope.js"
 import { failure, json } from "./Responses.js"
@@ -75,7 +78,7 @@ const serveResource = (scope: RequestScope, verb: Verb): Effect.Effect<ApiRespon
     case "create":
       return sub === "binding" ? bind(scope) : create(scope)
     case "get":
-      return sub === "scale" ? getScale(scope) : get(scope)
+      return sub === "scale" ? getScale(scope) : sub === "log" ? podLog(scope) : get(scope)
     case "update":
       if (sub === "scale") return writeScale(scope, "PUT")
       return update(scope, sub === "status" ? "status" : sub === "finalize" ? "finalize" : "object")
@@ -122,7 +125,9 @@ const dispatch = (
       return Effect.succeed(json(200, apiResourceList(target.group, target.version)))
     case "Resource":
       return Effect.gen(function* () {
-        const output = yield* negotiate(request.headers["accept"])
+        // A log is text whatever the Accept header says, as Kubernetes streams it.
+        const output: Output =
+          target.subresource === "log" ? { _tag: "Object" } : yield* negotiate(request.headers["accept"])
         const includeObject = output._tag === "Table" ? yield* includeObjectOf(request.query) : "Metadata"
         return yield* serveResource(
           {
@@ -173,7 +178,10 @@ const bootstrap = (store: Store["Type"]): Effect.Effect<void> =>
     { discard: true }
   )
 
-/** The API server over the Store; creates the system namespaces at start. */
+/**
+ * The API server over the Store; creates the system namespaces at start. `pods/log` reaches
+ * kubelets through the KubeletConnection in context when there is one.
+ */
 export const make = (options: ApiServerOptions = {}): Effect.Effect<ApiServer["Type"], never, Store> =>
   Effect.gen(function* () {
     const store = yield* Store
@@ -183,7 +191,8 @@ export const make = (options: ApiServerOptions = {}): Effect.Effect<ApiServer["T
       tokens: options.tokens,
       serviceIPRange: yield* Effect.orDie(parseRange(options.serviceClusterIPRange ?? defaultServiceClusterIPRange)),
       defaultTolerationSeconds: options.defaultTolerationSeconds ?? defaultTolerationSeconds,
-      cacher: Cacher.make(store)
+      cacher: Cacher.make(store),
+      kubelet: Option.getOrUndefined(yield* Effect.serviceOption(KubeletConnection))
     }
     yield* bootstrap(store)
     const handle = (request: ApiRequest): Effect.Effect<ApiResponse> =>
@@ -200,6 +209,6 @@ export const make = (options: ApiServerOptions = {}): Effect.Effect<ApiServer["T
     return { handle }
   })
 
-/** The API server as a layer over the Store. */
+/** The API server as a layer over the Store (and a KubeletConnection, when one is provided). */
 export const layer = (options: ApiServerOptions = {}): Layer.Layer<ApiServer, never, Store> =>
   Layer.effect(ApiServer, make(options))

@@ -54,6 +54,8 @@ const subresourceEntry = (rt: Resource, subresource: string) => {
       return { ...base, kind: "Binding", verbs: ["create"] }
     case "finalize":
       return { ...base, kind: rt.kind, verbs: ["update"] }
+    case "log":
+      return { ...base, kind: rt.kind, verbs: ["get"] }
     default:
       return { ...base, kind: rt.kind, verbs: ["get", "patch", "update"] }
   }

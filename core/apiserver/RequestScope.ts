@@ -13,6 +13,7 @@ import type { Store } from "../store/Store.js"
 import type { ApiRequest, ApiResponse } from "./ApiRequest.js"
 import type { Tokens } from "./Authentication.js"
 import type { Cacher } from "./Cacher.js"
+import type { KubeletConnection } from "./KubeletConnection.js"
 import { contentTypeOf, type Output } from "./Negotiation.js"
 import { json } from "./Responses.js"
 import type { Resource } from "./Route.js"
@@ -29,6 +30,8 @@ export interface ServerConfig {
   readonly defaultTolerationSeconds: number
   /** The watch fan-out over the store. */
   readonly cacher: Cacher
+  /** How `pods/log` reaches kubelets; absent in process and in simulation. */
+  readonly kubelet: KubeletConnection["Type"] | undefined
 }
 
 export interface RequestScope {

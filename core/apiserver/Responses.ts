@@ -1,8 +1,10 @@
 /**
- * The answers the API server gives, as `ApiResponse` values: JSON bodies, plain text, `Status`
- * objects for failures and successes, and the `Warning` header Kubernetes sends with them.
+ * The answers the API server gives, as `ApiResponse` values: JSON bodies, plain text (whole or
+ * streamed), `Status` objects for failures and successes, and the `Warning` header Kubernetes
+ * sends with them.
  */
 import { type ApiError, type Status, type StatusDetails, toStatus } from "../api/errors.js"
+import type * as Stream from "effect/Stream"
 import type { ApiResponse } from "./ApiRequest.js"
 
 /** The media type of every JSON answer except Tables and partial metadata. */
@@ -21,6 +23,14 @@ export const text = (status: number, body: string): ApiResponse => ({
   _tag: "Text",
   status,
   headers: { "content-type": "text/plain; charset=utf-8" },
+  body
+})
+
+/** A plain-text answer written as `body` produces it (`pods/log`). */
+export const textStream = (body: Stream.Stream<string>): ApiResponse => ({
+  _tag: "TextStream",
+  status: 200,
+  headers: { "content-type": "text/plain" },
   body
 })
 

@@ -41,7 +41,7 @@ export type Verb = "get" | "list" | "watch" | "create" | "update" | "patch" | "d
 export const subresourcesOf = (rt: Resource): ReadonlyArray<string> => [
   ...(rt.statusSubresource ? ["status"] : []),
   ...(rt.scale !== undefined ? ["scale"] : []),
-  ...(rt.group === "" && rt.plural === "pods" ? ["binding"] : []),
+  ...(rt.group === "" && rt.plural === "pods" ? ["binding", "log"] : []),
   ...(rt.group === "" && rt.plural === "namespaces" ? ["finalize"] : [])
 ]
 
@@ -174,6 +174,8 @@ export const verbOf = (route: Route, method: Method, query: URLSearchParams): Ei
       return method === "POST" ? Either.right("create") : methodNotAllowed()
     case "finalize":
       return method === "PUT" ? Either.right("update") : methodNotAllowed()
+    case "log":
+      return read ? Either.right("get") : methodNotAllowed()
     default:
       if (read) return Either.right("get")
       if (method === "PUT") return Either.right("update")

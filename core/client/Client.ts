@@ -60,6 +60,20 @@ export interface WatchOptions {
   readonly timeoutSeconds?: number
 }
 
+/** `PodLogOptions` (kubectl logs' flags). */
+export interface LogOptions {
+  readonly namespace?: string
+  /** Omitted: the pod's only container (a pod with several answers 400 naming them). */
+  readonly container?: string
+  readonly follow?: boolean
+  /** The log of the container's previous instance (before its last restart). */
+  readonly previous?: boolean
+  readonly timestamps?: boolean
+  readonly tailLines?: number
+  readonly limitBytes?: number
+  readonly sinceSeconds?: number
+}
+
 /** One watch event; a BOOKMARK's object carries only `metadata.resourceVersion`. */
 export interface WatchEvent<A> {
   readonly type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK"
@@ -120,6 +134,8 @@ export class Client extends Context.Tag("minik8s/Client")<
       replicas: number,
       options?: GetOptions
     ) => Effect.Effect<Scale, ApiError | Unreachable>
+    /** GET `pods/{name}/log`: the container's log line by line (line ends removed), to its end when following. */
+    readonly logs: (name: string, options?: LogOptions) => Stream.Stream<string, ApiError | Unreachable>
     /** Any request (discovery, OpenAPI, logs); a non-2xx answer fails with its typed error. */
     readonly raw: (request: ApiRequest) => Effect.Effect<ApiResponse, ApiError | Unreachable>
   }
@@ -148,6 +164,8 @@ export const collectionPath = (rt: Addressed, namespace: string | undefined): st
 export const objectPath = (rt: Addressed, namespace: string | undefined, name: string, subresource?: string): string =>
   `${collectionPath(rt, rt.namespaced ? (namespace ?? "default") : undefined)}/${encodeURIComponent(name)}` +
   (subresource === undefined ? "" : `/${subresource}`)
+
+const podsResource: Addressed = { group: "", version: "v1", plural: "pods", namespaced: true }
 
 const query = (params: Record<string, string | number | boolean | undefined>): URLSearchParams => {
   const q = new URLSearchParams()
@@ -180,7 +198,7 @@ const failure = (response: ApiResponse): ApiError =>
     ? fromStatus(response.status, { message: response.body })
     : response._tag === "Json"
       ? fromStatus(response.status, response.body)
-      : new InternalError({ message: "unexpected watch stream" })
+      : new InternalError({ message: `unexpected ${response._tag} answer` })
 
 /** Succeeds with the JSON body of a 2xx answer. */
 const jsonBody = (response: ApiResponse): Effect.Effect<unknown, ApiError> =>
@@ -359,6 +377,29 @@ export const make: Effect.Effect<Client["Type"], never, Transport> = Effect.map(
       isSuccess(response.status) ? Effect.succeed(response) : Effect.fail(failure(response))
     )
 
+  const logs = (name: string, options: LogOptions = {}): Stream.Stream<string, ApiError | Unreachable> => {
+    const flag = (on: boolean | undefined) => (on === true ? "true" : undefined)
+    const path = objectPath(podsResource, options.namespace, name, "log")
+    const q = query({
+      container: options.container,
+      follow: flag(options.follow),
+      previous: flag(options.previous),
+      timestamps: flag(options.timestamps),
+      tailLines: options.tailLines,
+      limitBytes: options.limitBytes,
+      sinceSeconds: options.sinceSeconds
+    })
+    return Stream.unwrap(
+      Effect.flatMap(raw(request("GET", path, q)), (response) =>
+        response._tag === "TextStream"
+          ? Effect.succeed(response.body)
+          : response._tag === "Text"
+            ? Effect.succeed(Stream.succeed(response.body))
+            : Effect.fail(new InternalError({ message: `expected the log as text, got a ${response._tag} answer` }))
+      )
+    ).pipe(Stream.splitLines)
+  }
+
   return Client.of({
     get,
     list,
@@ -371,6 +412,7 @@ export const make: Effect.Effect<Client["Type"], never, Transport> = Effect.map(
     bind,
     getScale,
     scale,
+    logs,
     raw
   })
 })

@@ -1,6 +1,7 @@
 /**
  * What a kubelet is told at start (the flags and KubeletConfiguration fields we keep): its node's
- * name, capacity, labels and taints, and the periods of its loops, with Kubernetes' defaults.
+ * name, capacity, labels and taints, its server's port, and the periods of its loops, with
+ * Kubernetes' defaults.
  */
 import * as Duration from "effect/Duration"
 import type { ResourceList } from "../api/Container.js"
@@ -21,6 +22,11 @@ export interface KubeletOptions {
   readonly runtimeRelistPeriod?: Duration.DurationInput
   /** The cap of CrashLoopBackOff and ImagePullBackOff; default 300 s. */
   readonly maxContainerRestartBackoff?: Duration.DurationInput
+  /**
+   * The port the kubelet's HTTP server (logs) listens on, advertised in the Node's
+   * `status.daemonEndpoints.kubeletEndpoint.Port`; default 10250.
+   */
+  readonly kubeletPort?: number
 }
 
 /** Kubernetes' defaults for the periods. */

@@ -14,7 +14,7 @@ import { canonicalResources } from "../api/Container.js"
 import type { Lease } from "../api/Lease.js"
 import { Leases } from "../api/Lease.js"
 import type { Node, NodeCondition, NodeStatus as NodeStatusType } from "../api/Node.js"
-import { Nodes } from "../api/Node.js"
+import { defaultKubeletPort, Nodes } from "../api/Node.js"
 import { canonical } from "../api/validation.js"
 import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
@@ -152,7 +152,7 @@ const desiredStatus = (
         { type: "InternalIP", address: options.nodeIP ?? defaultNodeIP(options.nodeName) },
         { type: "Hostname", address: options.nodeName }
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      daemonEndpoints: { kubeletEndpoint: { Port: options.kubeletPort ?? defaultKubeletPort } },
       nodeInfo
     },
     transitions
