@@ -15,5 +15,11 @@ if (process.argv[2] === "run" && !process.execArgv.some((arg) => arg.startsWith(
   process.exit(child.status ?? 1)
 }
 
+// A reader that stops early (`minik8s get pods | head`) closes the pipe: end quietly, as Unix tools do.
+process.stdout.on("error", (error) => {
+  if (error.code === "EPIPE") process.exit(0)
+  throw error
+})
+
 register()
 await import("../cli/main.ts")

@@ -77,7 +77,9 @@ describe("minik8s CLI", () => {
   })
 
   it("apiserver prints one line with the URL, the kubeconfig and the token", () => {
-    expect(banner).toMatch(/^minik8s apiserver serving on http:\/\/127\.0\.0\.1:\d+, kubeconfig .+, token: \S+$/)
+    expect(banner).toMatch(
+      /^minik8s apiserver serving on http:\/\/127\.0\.0\.1:\d+ \(store memory\), kubeconfig .+, token: \S+$/
+    )
     expect(Fs.readFileSync(config, "utf8")).toContain(banner.split("token: ")[1]!)
   })
 
@@ -118,7 +120,7 @@ describe("minik8s CLI", () => {
   it("names the object whose last-applied annotation is not JSON", async () => {
     const file = write("broken.yaml", deployment("1").replace("name: web", "name: broken"))
     expect((await minik8s("apply", "-f", file)).code).toBe(0)
-    const [, url, token] = /serving on (\S+), .*token: (\S+)$/.exec(banner)!
+    const [, url, token] = /serving on (\S+) \(store memory\), .*token: (\S+)$/.exec(banner)!
     const response = await fetch(`${url}/apis/apps/v1/namespaces/default/deployments/broken`, {
       method: "PATCH",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/merge-patch+json" },

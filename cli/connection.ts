@@ -16,11 +16,15 @@ import { CliError } from "./errors.js"
 export interface Connection {
   readonly server: string
   readonly token?: string
+  /** PEM of the authority an https server's certificate chains to (the kubeconfig's). */
+  readonly certificateAuthority?: string
 }
 
-/** Where `minik8s apiserver` writes its kubeconfig unless told otherwise. */
-export const defaultKubeconfigPath = (): string =>
-  Path.join(process.env["MINIK8S_HOME"] ?? Path.join(Os.homedir(), ".minik8s"), "kubeconfig")
+/** `$MINIK8S_HOME`, else ~/.minik8s: the kubeconfig, and what `minik8s up` keeps (state, tokens, logs). */
+export const minik8sHome = (): string => process.env["MINIK8S_HOME"] ?? Path.join(Os.homedir(), ".minik8s")
+
+/** Where `minik8s apiserver` and `minik8s up` write their kubeconfig unless told otherwise. */
+export const defaultKubeconfigPath = (): string => Path.join(minik8sHome(), "kubeconfig")
 
 export const defaultServer = "http://127.0.0.1:6443"
 
@@ -31,14 +35,29 @@ export const readKubeconfig = (file: string): Effect.Effect<Connection, CliError
       const config = YAML.parse(Fs.readFileSync(file, "utf8")) as {
         "current-context"?: string
         contexts?: Array<{ name: string; context: { cluster: string; user: string } }>
-        clusters?: Array<{ name: string; cluster: { server: string } }>
+        clusters?: Array<{
+          name: string
+          cluster: { server: string; "certificate-authority-data"?: string; "certificate-authority"?: string }
+        }>
         users?: Array<{ name: string; user: { token?: string } }>
       }
       const context = config.contexts?.find((c) => c.name === config["current-context"]) ?? config.contexts?.[0]
       const cluster = config.clusters?.find((c) => c.name === context?.context.cluster)
       if (cluster === undefined) throw new Error("it names no cluster for its current context")
       const token = config.users?.find((u) => u.name === context?.context.user)?.user.token
-      return token === undefined ? { server: cluster.cluster.server } : { server: cluster.cluster.server, token }
+      const data = cluster.cluster["certificate-authority-data"]
+      const authorityFile = cluster.cluster["certificate-authority"]
+      const certificateAuthority =
+        data !== undefined
+          ? Buffer.from(data, "base64").toString("utf8")
+          : authorityFile !== undefined
+            ? Fs.readFileSync(Path.resolve(Path.dirname(file), authorityFile), "utf8")
+            : undefined
+      return {
+        server: cluster.cluster.server,
+        ...(token === undefined ? {} : { token }),
+        ...(certificateAuthority === undefined ? {} : { certificateAuthority })
+      }
     },
     catch: (e) => new CliError({ message: `kubeconfig ${file}: ${e instanceof Error ? e.message : String(e)}` })
   })
@@ -65,12 +84,4 @@ export const resolve = (flags: {
 
 /** The Client over HTTP to the given server. */
 export const clientLayer = (connection: Connection): Layer.Layer<Client.Client> =>
-  Client.layer.pipe(
-    Layer.provide(
-      HttpTransport.layer(
-        connection.token === undefined
-          ? { server: connection.server }
-          : { server: connection.server, token: connection.token }
-      )
-    )
-  )
+  Client.layer.pipe(Layer.provide(HttpTransport.layer(connection)))

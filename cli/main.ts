@@ -13,10 +13,17 @@ import * as Option from "effect/Option"
 import type { Client } from "../core/client/Client.js"
 import { apiserver } from "./apiserver.js"
 import { apply } from "./apply.js"
+import * as Components from "./components.js"
 import * as Connection from "./connection.js"
 import { deleteCommand } from "./delete.js"
-import { errorLine } from "./errors.js"
+import { down } from "./down.js"
+import * as Logging from "./logging.js"
+import { nodeAgent, parseLabels } from "./nodeAgent.js"
+import * as StoreSpec from "./storeSpec.js"
+import { up } from "./up.js"
+import { CliError, errorLine } from "./errors.js"
 import { get } from "./get.js"
+import { logs } from "./logs.js"
 import { scale } from "./scale.js"
 
 const connectionOptions = {
@@ -41,6 +48,26 @@ const namespace = Options.text("namespace").pipe(
   Options.withDescription("namespace (default: default)"),
   Options.optional
 )
+
+const logOptions = {
+  logLevel: Options.choice("log-level", Logging.logLevels).pipe(
+    Options.withDefault("info" as const),
+    Options.withDescription("lowest level logged (to stderr)")
+  ),
+  logFormat: Options.choice("log-format", Logging.logFormats).pipe(
+    Options.withDefault("logfmt" as const),
+    Options.withDescription("log line format: logfmt or json")
+  )
+}
+
+/** Runs a long-running process with its structured logger. */
+const withLogging = <A, E, R>(
+  flags: { logLevel: Logging.LogLevelName; logFormat: Logging.LogFormat },
+  effect: Effect.Effect<A, E, R>
+) => Effect.provide(effect, Logging.layer(flags.logLevel, flags.logFormat))
+
+/** `$MINIK8S_HOME`, else ~/.minik8s: where `up` keeps its kubeconfig, state and logs. */
+const home = () => Connection.minik8sHome()
 
 /** Runs a client command against the resolved server. */
 const withClient = <E>(
@@ -67,17 +94,179 @@ const apiserverCommand = Command.make(
     tokenFile: Options.file("token-file").pipe(
       Options.withDescription('static token file (token,user,uid,"group1,group2" per line); implies token auth'),
       Options.optional
+    ),
+    store: Options.text("store").pipe(
+      Options.withDefault("memory"),
+      Options.withDescription("memory, or etcd://HOST:PORT[,HOST:PORT…][/PREFIX] (keys under /registry by default)")
+    ),
+    tlsCertFile: Options.file("tls-cert-file").pipe(
+      Options.withDescription("serve HTTPS with this certificate (PEM); the kubeconfig trusts it"),
+      Options.optional
+    ),
+    tlsPrivateKeyFile: Options.file("tls-private-key-file").pipe(
+      Options.withDescription("the certificate's private key (PEM)"),
+      Options.optional
+    ),
+    ...logOptions
+  },
+  (o) =>
+    Effect.flatMap(StoreSpec.parse(o.store), (store) =>
+      Option.isSome(o.tlsCertFile) !== Option.isSome(o.tlsPrivateKeyFile)
+        ? Effect.fail(new CliError({ message: "--tls-cert-file and --tls-private-key-file go together" }))
+        : withLogging(
+            o,
+            apiserver({
+              port: o.port,
+              host: o.host,
+              kubeconfigPath: Option.getOrElse(o.kubeconfig, Connection.defaultKubeconfigPath),
+              tokenAuth: o.tokenAuth,
+              tokenFile: Option.getOrUndefined(o.tokenFile),
+              store,
+              ...Option.match(Option.all([o.tlsCertFile, o.tlsPrivateKeyFile]), {
+                onNone: () => ({}),
+                onSome: ([certFile, keyFile]) => ({ tls: { certFile, keyFile } })
+              })
+            })
+          )
+    )
+).pipe(Command.withDescription("Run the API server over HTTP, on etcd or an in-memory store"))
+
+const nodeMonitorGracePeriod = Options.text("node-monitor-grace-period").pipe(
+  Options.withDescription("how long a node may miss heartbeats before it is NotReady (default 40s)"),
+  Options.optional
+)
+
+const controllerManagerCommand = Command.make(
+  "controller-manager",
+  { ...connectionOptions, ...logOptions, nodeMonitorGracePeriod },
+  (o) =>
+    withLogging(
+      o,
+      withClient(
+        o,
+        Components.controllerManager(
+          Option.match(o.nodeMonitorGracePeriod, { onNone: () => ({}), onSome: (g) => ({ nodeMonitorGracePeriod: g }) })
+        )
+      )
+    )
+).pipe(Command.withDescription("Run the controllers (ReplicaSet, Deployment, GC, node lifecycle…) against a server"))
+
+const schedulerCommand = Command.make(
+  "scheduler",
+  {
+    ...connectionOptions,
+    ...logOptions,
+    profile: Options.text("profile").pipe(
+      Options.withDefault("default"),
+      Options.withDescription("scheduling profile: default, least-allocated, most-allocated, balanced, spread, random…")
+    )
+  },
+  (o) => withLogging(o, withClient(o, Components.scheduler(o.profile)))
+).pipe(Command.withDescription("Run the scheduler against a server"))
+
+const nodeAgentCommand = Command.make(
+  "node-agent",
+  {
+    ...connectionOptions,
+    ...logOptions,
+    nodeName: Options.text("node-name").pipe(Options.withDescription("this node's name")),
+    cpu: Options.text("cpu").pipe(Options.withDescription("CPU capacity (default: the host's CPUs)"), Options.optional),
+    memory: Options.text("memory").pipe(
+      Options.withDescription("memory capacity, e.g. 4Gi (default: the host's memory)"),
+      Options.optional
+    ),
+    pods: Options.integer("pods").pipe(Options.withDefault(110), Options.withDescription("most pods on this node")),
+    labels: Options.text("labels").pipe(
+      Options.withDefault(""),
+      Options.withDescription("node labels, key=value[,key=value…]")
+    ),
+    dockerSocket: Options.text("docker-socket").pipe(
+      Options.withDescription("the Docker engine's socket (default /var/run/docker.sock)"),
+      Options.optional
+    ),
+    nodeIP: Options.text("node-ip").pipe(
+      Options.withDescription("the node's address, where its kubelet server listens (default 127.0.0.1)"),
+      Options.optional
+    ),
+    podInfraImage: Options.text("pod-infra-image").pipe(
+      Options.withDescription("image of the container that holds each pod's network (default busybox:1.36)"),
+      Options.optional
     )
   },
   (o) =>
-    apiserver({
-      port: o.port,
-      host: o.host,
-      kubeconfigPath: Option.getOrElse(o.kubeconfig, Connection.defaultKubeconfigPath),
-      tokenAuth: o.tokenAuth,
-      tokenFile: Option.getOrUndefined(o.tokenFile)
-    })
-).pipe(Command.withDescription("Run the API server (embedded in-memory store) over HTTP"))
+    Effect.flatMap(parseLabels(o.labels), (labels) =>
+      withLogging(
+        o,
+        withClient(
+          o,
+          nodeAgent({
+            nodeName: o.nodeName,
+            ...Option.match(o.cpu, { onNone: () => ({}), onSome: (cpu) => ({ cpu }) }),
+            ...Option.match(o.memory, { onNone: () => ({}), onSome: (memory) => ({ memory }) }),
+            pods: o.pods,
+            labels,
+            ...Option.match(o.dockerSocket, { onNone: () => ({}), onSome: (dockerSocket) => ({ dockerSocket }) }),
+            ...Option.match(o.podInfraImage, { onNone: () => ({}), onSome: (podInfraImage) => ({ podInfraImage }) }),
+            ...Option.match(o.nodeIP, { onNone: () => ({}), onSome: (nodeIP) => ({ nodeIP }) })
+          })
+        )
+      )
+    )
+).pipe(Command.withDescription("Run a node's agent (kubelet) over the Docker engine"))
+
+const upCommand = Command.make(
+  "up",
+  {
+    store: Options.text("store").pipe(
+      Options.withDefault("memory"),
+      Options.withDescription("memory, or etcd://HOST:PORT[/PREFIX]")
+    ),
+    nodes: Options.integer("nodes").pipe(Options.withDefault(1), Options.withDescription("how many node agents")),
+    nodePrefix: Options.text("node-prefix").pipe(
+      Options.withDefault("node"),
+      Options.withDescription("nodes are named PREFIX-1 … PREFIX-N")
+    ),
+    port: Options.integer("port").pipe(
+      Options.withDefault(6443),
+      Options.withDescription("the API server's port (0 picks a free one)")
+    ),
+    profile: Options.text("profile").pipe(
+      Options.withDefault("default"),
+      Options.withDescription("scheduling profile")
+    ),
+    dockerSocket: Options.text("docker-socket").pipe(
+      Options.withDescription("the Docker engine's socket (default /var/run/docker.sock)"),
+      Options.optional
+    ),
+    nodeMonitorGracePeriod,
+    logLevel: logOptions.logLevel
+  },
+  (o) =>
+    Effect.flatMap(StoreSpec.parse(o.store), (store) =>
+      up({
+        home: home(),
+        store,
+        nodes: o.nodes,
+        nodePrefix: o.nodePrefix,
+        port: o.port,
+        profile: o.profile,
+        logLevel: o.logLevel,
+        ...Option.match(o.nodeMonitorGracePeriod, {
+          onNone: () => ({}),
+          onSome: (g) => ({ nodeMonitorGracePeriod: g })
+        }),
+        ...Option.match(o.dockerSocket, { onNone: () => ({}), onSome: (dockerSocket) => ({ dockerSocket }) })
+      })
+    )
+).pipe(
+  Command.withDescription(
+    "Start a cluster of processes on this machine (API server, controller-manager, scheduler, node agents); again restarts what is gone"
+  )
+)
+
+const downCommand = Command.make("down", {}, () => down(home())).pipe(
+  Command.withDescription("Stop the cluster `minik8s up` started and remove its containers")
+)
 
 const applyCommand = Command.make(
   "apply",
@@ -186,6 +375,41 @@ const scaleCommand = Command.make(
     )
 ).pipe(Command.withDescription("Set the replicas of a Deployment or ReplicaSet"))
 
+const logsCommand = Command.make(
+  "logs",
+  {
+    ...connectionOptions,
+    namespace,
+    pod: Args.text({ name: "POD" }).pipe(Args.withDescription("the pod, as NAME or pod/NAME")),
+    container: Options.text("container").pipe(
+      Options.withAlias("c"),
+      Options.withDescription("the container (default: the pod's default container, else its first)"),
+      Options.optional
+    ),
+    follow: Options.boolean("follow").pipe(Options.withAlias("f"), Options.withDescription("keep printing new lines")),
+    tail: Options.integer("tail").pipe(
+      Options.withDefault(-1),
+      Options.withDescription("only the last N lines (-1: all)")
+    ),
+    previous: Options.boolean("previous").pipe(
+      Options.withAlias("p"),
+      Options.withDescription("the log of the container's previous instance")
+    )
+  },
+  (o) =>
+    withClient(
+      o,
+      logs({
+        pod: o.pod,
+        container: Option.getOrUndefined(o.container),
+        follow: o.follow,
+        tail: o.tail,
+        previous: o.previous,
+        namespace: Option.getOrUndefined(o.namespace)
+      })
+    )
+).pipe(Command.withDescription("Print a container's log, like kubectl logs"))
+
 const runCommand = Command.make(
   "run",
   {
@@ -228,7 +452,20 @@ const runCommand = Command.make(
 
 const minik8s = Command.make("minik8s").pipe(
   Command.withDescription("A small, faithful Kubernetes: real mode over etcd and Docker, or deterministic simulation"),
-  Command.withSubcommands([apiserverCommand, applyCommand, getCommand, deleteCmd, scaleCommand, runCommand])
+  Command.withSubcommands([
+    upCommand,
+    downCommand,
+    apiserverCommand,
+    controllerManagerCommand,
+    schedulerCommand,
+    nodeAgentCommand,
+    applyCommand,
+    getCommand,
+    deleteCmd,
+    scaleCommand,
+    logsCommand,
+    runCommand
+  ])
 )
 
 const cli = Command.run(minik8s, { name: "minik8s", version: "0.1.0" })
@@ -249,5 +486,5 @@ cli(process.argv).pipe(
     Console.error(errorLine(defect).split("\n")[0]).pipe(Effect.andThen(Effect.sync(() => (process.exitCode = 1))))
   ),
   Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
 )

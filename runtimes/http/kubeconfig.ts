@@ -8,6 +8,8 @@ export interface KubeconfigOptions {
   /** The API server URL, e.g. `http://127.0.0.1:6443`. */
   readonly server: string
   readonly token?: string
+  /** PEM of the authority that signed an `https://` server's certificate (kept as `certificate-authority-data`). */
+  readonly certificateAuthority?: string
   /** The context's default namespace. */
   readonly namespace?: string
 }
@@ -24,7 +26,12 @@ export const kubeconfig = (options: KubeconfigOptions): string =>
         // Meaningless over plain HTTP, but @kubernetes/client-node refuses an http:// server without it.
         cluster: options.server.startsWith("http:")
           ? { server: options.server, "insecure-skip-tls-verify": true }
-          : { server: options.server }
+          : options.certificateAuthority === undefined
+            ? { server: options.server }
+            : {
+                server: options.server,
+                "certificate-authority-data": Buffer.from(options.certificateAuthority).toString("base64")
+              }
       }
     ],
     users: [{ name: "minik8s", user: options.token === undefined ? {} : { token: options.token } }],

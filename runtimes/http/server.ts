@@ -1,7 +1,8 @@
 /**
  * The API server over HTTP: maps each HTTP exchange to an `ApiRequest` for the `ApiServer`
- * handler and writes its `ApiResponse` back (JSON, text, or a watch as one JSON object per
- * line, flushed per event), with `@effect/platform`'s HttpServer on Node. TLS is a later issue.
+ * handler and writes its `ApiResponse` back (JSON, text, streamed text such as a followed log,
+ * or a watch as one JSON object per line, flushed per event), with `@effect/platform`'s
+ * HttpServer on Node, over TLS when given a certificate. A client that goes away ends its stream.
  */
 import * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
@@ -13,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
+import * as Https from "node:https"
 import { BadRequest, InternalError, MethodNotAllowed, RequestEntityTooLarge, toStatus } from "../../core/api/errors.js"
 import type { ApiError } from "../../core/api/errors.js"
 import type { ApiRequest, ApiResponse, Method } from "../../core/apiserver/ApiRequest.js"
@@ -23,10 +25,12 @@ import { defaultMaxRequestBytes } from "../../core/apiserver/RequestBody.js"
 export interface Options {
   /** 0 picks a free port (read it back with `serverUrl` or `HttpServer.addressWith`). */
   readonly port: number
-  /** Default 127.0.0.1: there is no TLS yet, so listening on every interface is an explicit choice. */
+  /** Default 127.0.0.1: listening on every interface is an explicit choice. */
   readonly host?: string
   /** Bodies above this are answered 413 without being buffered; default 3 MiB, as Kubernetes. */
   readonly maxRequestBytes?: number
+  /** Serve HTTPS with this certificate and key (PEM); default plain HTTP. */
+  readonly tls?: { readonly cert: string; readonly key: string }
 }
 
 const methods: ReadonlySet<string> = new Set<Method>(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
@@ -100,6 +104,12 @@ const toHttpResponse = (response: ApiResponse): HttpServerResponse.HttpServerRes
         headers,
         contentType: contentType ?? "text/plain; charset=utf-8"
       })
+    case "TextStream":
+      return HttpServerResponse.stream(
+        // Headers go out at once; each piece of text is written (chunked) as it comes.
+        Stream.concat(Stream.succeed(new Uint8Array(0)), Stream.encodeText(response.body)),
+        { status: response.status, headers, contentType: contentType ?? "text/plain" }
+      )
     case "Watch":
       return HttpServerResponse.stream(
         Stream.concat(
@@ -155,7 +165,7 @@ export const layer = (options: Options): Layer.Layer<HttpServer.HttpServer, Serv
     HttpServer.HttpServer,
     Effect.gen(function* () {
       const api = yield* ApiServer
-      const node = Http.createServer()
+      const node = options.tls === undefined ? Http.createServer() : Https.createServer(options.tls)
       const server = yield* NodeHttpServer.make(() => node, { port: options.port, host: options.host ?? "127.0.0.1" })
       yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
       yield* server.serve(app(api, options))
@@ -163,14 +173,20 @@ export const layer = (options: Options): Layer.Layer<HttpServer.HttpServer, Serv
     })
   )
 
-/** The URL clients reach the running server at, e.g. `http://127.0.0.1:43817`. */
-export const serverUrl: Effect.Effect<string, never, HttpServer.HttpServer> = HttpServer.addressWith((address) =>
-  Effect.succeed(
-    address._tag === "TcpAddress"
-      ? `http://${hostForUrl(address.hostname)}:${address.port}`
-      : HttpServer.formatAddress(address)
+const urlOf = (scheme: "http" | "https"): Effect.Effect<string, never, HttpServer.HttpServer> =>
+  HttpServer.addressWith((address) =>
+    Effect.succeed(
+      address._tag === "TcpAddress"
+        ? `${scheme}://${hostForUrl(address.hostname)}:${address.port}`
+        : HttpServer.formatAddress(address)
+    )
   )
-)
+
+/** The URL clients reach the running server at, e.g. `http://127.0.0.1:43817`. */
+export const serverUrl: Effect.Effect<string, never, HttpServer.HttpServer> = urlOf("http")
+
+/** The same, for a server given a TLS certificate: `https://127.0.0.1:43817`. */
+export const secureServerUrl: Effect.Effect<string, never, HttpServer.HttpServer> = urlOf("https")
 
 const hostForUrl = (hostname: string): string =>
   hostname === "0.0.0.0"

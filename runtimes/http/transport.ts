@@ -1,6 +1,7 @@
 /**
  * The HTTP `Transport`: carries an `ApiRequest` to a (minik8s or Kubernetes) API server with
- * `@effect/platform`'s HttpClient over undici, and turns the answer back into an `ApiResponse`.
+ * `@effect/platform`'s HttpClient over undici, and turns the answer back into an `ApiResponse`
+ * (a watch or a pod's log as a stream read as it arrives).
  * No retries here: callers (informers, controllers) decide.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -8,6 +9,7 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Undici from "@effect/platform-node/Undici"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { pipe } from "effect/Function"
@@ -23,7 +25,12 @@ export interface Options {
   readonly server: string
   /** Sent as `Authorization: Bearer <token>`. */
   readonly token?: string
-  /** Limit on one whole non-watch exchange (default 60 s); watches run until either side ends them. */
+  /** PEM of the authority an `https://` server's certificate must chain to (default: the system's). */
+  readonly certificateAuthority?: string
+  /**
+   * Limit on one whole exchange (default 60 s); watches run until either side ends them, and a
+   * log's text until it ends once its answer has begun.
+   */
   readonly timeout?: Duration.DurationInput
 }
 
@@ -32,6 +39,9 @@ const isWatch = (request: ApiRequest): boolean => {
   const watch = request.query.get("watch")
   return watch === "1" || watch === "true" || /^\/(api\/[^/]+|apis\/[^/]+\/[^/]+)\/watch\//.test(request.path)
 }
+
+/** `pods/{name}/log`, whose answer is text read as it comes. */
+const isLog = (request: ApiRequest): boolean => /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/log$/.test(request.path)
 
 // Hop-by-hop and body headers are set by the HTTP client itself.
 const ownHeaders = new Set(["content-type", "content-length", "host", "connection", "transfer-encoding"])
@@ -96,6 +106,18 @@ const fromHttpResponse = (
       )
     })
   }
+  if (response.status >= 200 && response.status < 300 && isLog(request)) {
+    return Effect.succeed({
+      _tag: "TextStream",
+      status: response.status,
+      headers,
+      // A broken connection ends the log, as the server closing it would.
+      body: response.stream.pipe(
+        Stream.decodeText(),
+        Stream.catchAll(() => Stream.empty)
+      )
+    })
+  }
   return Effect.map(response.text, (text): ApiResponse => {
     if ((headers["content-type"] ?? "").includes("json")) {
       try {
@@ -141,4 +163,20 @@ export const make = (options: Options): Effect.Effect<Transport["Type"], never, 
 
 /** The HTTP Transport with its own connection pool, closed (with every open watch) when the layer's scope closes. */
 export const layer = (options: Options): Layer.Layer<Transport> =>
-  Layer.effect(Transport, make(options)).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  Layer.effect(Transport, make(options)).pipe(
+    Layer.provide(
+      options.certificateAuthority === undefined
+        ? NodeHttpClient.layerUndici
+        : NodeHttpClient.layerUndiciWithoutDispatcher.pipe(
+            Layer.provide(
+              Layer.scoped(
+                NodeHttpClient.Dispatcher,
+                Effect.acquireRelease(
+                  Effect.sync(() => new Undici.Agent({ connect: { ca: options.certificateAuthority } })),
+                  (agent) => Effect.promise(() => agent.destroy())
+                )
+              )
+            )
+          )
+    )
+  )
