@@ -1,22 +1,27 @@
 /**
- * `npm run bench [-- --quick | --full]`: runs every benchmark suite and latency series and prints one
- * Markdown table to stdout; progress goes to stderr only on a terminal. `--quick` is a short smoke
- * run; `--full` runs the whole-simulation harness at the issue's size (1,000 nodes, 5,000 pods, 1 h),
- * which otherwise runs at 100 nodes, 500 pods and 10 simulated minutes.
+ * `npm run bench [-- --quick | --full | --real]`: runs every benchmark suite and latency series and
+ * prints one Markdown table to stdout; progress goes to stderr only on a terminal. `--quick` is a
+ * short smoke run; `--full` runs the whole-simulation harness at the issue's size (1,000 nodes,
+ * 5,000 pods, 1 h), which otherwise runs at 100 nodes, 500 pods and 10 simulated minutes. `--real`
+ * runs only the real-mode benchmarks (bench/real.ts: etcd on PATH and a Docker engine), shorter
+ * with `--quick`.
  */
 import * as Api from "./api.bench.js"
 import { formatRows, runSuite, type Row } from "./harness.js"
+import * as Real from "./real.js"
 import * as Scheduler from "./scheduler.bench.js"
 import * as Simulation from "./simulation.js"
 import * as Store from "./store.bench.js"
 
-const usage = "usage: npm run bench [-- --quick | --full]"
+const usage = "usage: npm run bench [-- --quick | --full | --real [--quick]]"
 
 const main = async (args: ReadonlyArray<string>): Promise<void> => {
-  const unknown = args.find((arg) => arg !== "--quick" && arg !== "--full")
+  const unknown = args.find((arg) => arg !== "--quick" && arg !== "--full" && arg !== "--real")
   if (unknown !== undefined) throw new Error(`unknown option ${unknown}; ${usage}`)
   const quick = args.includes("--quick")
   const full = args.includes("--full")
+  if (args.includes("--real"))
+    return void process.stdout.write(formatRows(await Real.realRows(quick ? Real.quick : Real.full)) + "\n")
   const rows: Array<Row> = []
   for (const suite of [...Store.suites, ...Api.suites])
     rows.push(...(await runSuite(suite, { maxTime: quick ? 0.1 : 2 })))
