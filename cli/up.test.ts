@@ -126,7 +126,7 @@ describe.skipIf(!present)("minik8s up, for real: etcd, Docker, kubectl", () => {
   it("up --store etcd --nodes 2 starts the processes, writes and prints a kubeconfig, and the nodes become Ready", async () => {
     const out = await minik8s(
       ...["up", "--store", `etcd://${etcd.endpoint}/${prefix}`, "--nodes", "2", "--node-prefix", prefix],
-      ...["--port", "0", "--node-monitor-grace-period", "8s", "--log-level", "debug"]
+      ...["--port", "0", "--node-monitor-grace-period", "20s", "--log-level", "debug"]
     )
     expect(out).toMatch(/^minik8s up: ready in [\d.]+s — apiserver https:\/\/127\.0\.0\.1:\d+ \(store etcd:/)
     expect(out).toContain(`kubeconfig ${Path.join(home, "kubeconfig")}`)
