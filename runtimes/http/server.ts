@@ -43,8 +43,9 @@ const readBody = (
   limit: number
 ): Effect.Effect<Uint8Array | undefined, RequestEntityTooLarge | BadRequest> =>
   Effect.async((resume) => {
-    const tooLarge = new RequestEntityTooLarge({ message: `Request entity too large: limit is ${limit}` })
-    if (Number(source.headers["content-length"] ?? 0) > limit) return resume(Effect.fail(tooLarge))
+    // Made only when needed: an error captures a stack trace, too dear for every request.
+    const tooLarge = () => new RequestEntityTooLarge({ message: `Request entity too large: limit is ${limit}` })
+    if (Number(source.headers["content-length"] ?? 0) > limit) return resume(Effect.fail(tooLarge()))
     const chunks: Array<Buffer> = []
     let size = 0
     const detach = () => {
@@ -57,7 +58,7 @@ const readBody = (
       size += chunk.length
       if (size > limit) {
         detach()
-        resume(Effect.fail(tooLarge))
+        resume(Effect.fail(tooLarge()))
       } else chunks.push(chunk)
     }
     const onEnd = () => {
