@@ -3,7 +3,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
 import * as MemoryStore from "../store/MemoryStore.js"
-import { ApiServer, layer } from "./ApiServer.js"
+import { Store, StoreUnavailable } from "../store/Store.js"
+import * as ApiServer from "./ApiServer.js"
+import { layer } from "./ApiServer.js"
 import { deployment, harness, pod, request, send } from "./Harness.js"
 
 const deployments = "/apis/apps/v1/namespaces/default/deployments"
@@ -12,7 +14,7 @@ const pods = "/api/v1/namespaces/default/pods"
 describe("ApiServer", () => {
   it.effect("is a layer over the Store and starts with the system namespaces", () =>
     Effect.gen(function* () {
-      const server = yield* ApiServer
+      const server = yield* ApiServer.ApiServer
       const response = yield* server.handle(request("GET", "/api/v1/namespaces"))
       expect(response._tag).toBe("Json")
       const body = (response as { body: any }).body
@@ -26,6 +28,21 @@ describe("ApiServer", () => {
       expect(body.items[0].spec.finalizers).toEqual(["kubernetes"])
       expect(body.items[0].status.phase).toBe("Active")
     }).pipe(Effect.provide(layer().pipe(Layer.provide(MemoryStore.layer))))
+  )
+
+  it.effect("a store that is down at start gets the system namespaces once it answers", () =>
+    Effect.gen(function* () {
+      const memory = yield* MemoryStore.make
+      let up = false
+      const down = Effect.fail(new StoreUnavailable({ message: "etcd is not up yet" }))
+      const late: Store["Type"] = { ...memory, create: (key, value) => (up ? memory.create(key, value) : down) }
+      yield* Effect.provideService(ApiServer.make(), Store, late)
+      expect((yield* memory.list("/")).entries).toEqual([])
+      up = true
+      yield* TestClock.adjust("10 seconds")
+      const names = (yield* memory.list("/")).entries.map((e) => (e.value as any).metadata.name)
+      expect(names).toEqual(["default", "kube-node-lease", "kube-public", "kube-system"])
+    })
   )
 
   describe("create", () => {

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import { type ApiError, InternalError, NotFound } from "../api/errors.js"
 import { Namespaces } from "../api/Namespace.js"
 import { openApiV2, openApiV3, openApiV3Index } from "../api/openapi.js"
@@ -158,24 +159,45 @@ const serve = (store: Store["Type"], config: ServerConfig, request: ApiRequest):
     return yield* dispatch(store, config, request, target, verb)
   })
 
-/** Creates the namespaces Kubernetes starts with, unless they exist. */
-const bootstrap = (store: Store["Type"]): Effect.Effect<void> =>
-  Effect.forEach(
-    systemNamespaces,
-    (name) =>
-      Effect.gen(function* () {
-        const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name } }
-        const admitted = yield* admitCreate(Namespaces, namespace, {
-          uid: yield* newUid,
-          creationTimestamp: yield* now
-        })
-        yield* store.create(objectKey(Namespaces, undefined, name), admitted as unknown as Value)
-      }).pipe(
-        Effect.catchAll((e) =>
-          e._tag === "KeyExists" ? Effect.void : Effect.logWarning(`cannot create namespace ${name}: ${e.message}`)
+/** Creates the namespaces Kubernetes starts with, unless they exist; answers the ones it could not. */
+const bootstrap = (store: Store["Type"], log: boolean): Effect.Effect<ReadonlyArray<string>> =>
+  Effect.filter(systemNamespaces, (name) =>
+    Effect.gen(function* () {
+      const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name } }
+      const admitted = yield* admitCreate(Namespaces, namespace, {
+        uid: yield* newUid,
+        creationTimestamp: yield* now
+      })
+      yield* store.create(objectKey(Namespaces, undefined, name), admitted as unknown as Value)
+      return false
+    }).pipe(
+      Effect.catchAll((e) =>
+        e._tag === "KeyExists"
+          ? Effect.succeed(false)
+          : Effect.as(log ? Effect.logWarning(`cannot create namespace ${name}: ${e.message}`) : Effect.void, true)
+      )
+    )
+  )
+
+/**
+ * The system namespaces, made at start; a store that cannot be reached then (etcd not up yet) is
+ * tried again in the background, with backoff up to 30 s, until they exist (the bootstrap controller).
+ */
+const ensureSystemNamespaces = (store: Store["Type"]): Effect.Effect<void> =>
+  Effect.flatMap(bootstrap(store, true), (missing) =>
+    missing.length === 0
+      ? Effect.void
+      : Effect.asVoid(
+          Effect.forkDaemon(
+            Effect.sleep("1 second").pipe(
+              Effect.zipRight(bootstrap(store, false)),
+              Effect.filterOrFail((left) => left.length === 0),
+              Effect.retry(Schedule.exponential("1 second").pipe(Schedule.union(Schedule.spaced("30 seconds")))),
+              Effect.zipRight(Effect.logInfo("system namespaces created")),
+              Effect.ignore
+            )
+          )
         )
-      ),
-    { discard: true }
   )
 
 /**
@@ -194,7 +216,7 @@ export const make = (options: ApiServerOptions = {}): Effect.Effect<ApiServer["T
       cacher: Cacher.make(store),
       kubelet: Option.getOrUndefined(yield* Effect.serviceOption(KubeletConnection))
     }
-    yield* bootstrap(store)
+    yield* ensureSystemNamespaces(store)
     const handle = (request: ApiRequest): Effect.Effect<ApiResponse> =>
       serve(store, config, request).pipe(
         Effect.catchAll((error) => Effect.succeed(failure(error))),
