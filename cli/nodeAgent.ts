@@ -5,6 +5,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Quantity from "../core/api/Quantity.js"
 import type { Client } from "../core/client/Client.js"
@@ -51,6 +52,21 @@ const quantity = (flag: string, text: string): Effect.Effect<string, CliError> =
     onRight: () => Effect.succeed(text)
   })
 
+/** This machine as `status.nodeInfo` tells it (what `kubectl get nodes -o wide` shows). */
+const systemInfo = () => {
+  const release = Fs.existsSync("/etc/os-release") ? Fs.readFileSync("/etc/os-release", "utf8") : ""
+  const prettyName = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(release)?.[1]
+  const machineID = Fs.existsSync("/etc/machine-id") ? Fs.readFileSync("/etc/machine-id", "utf8").trim() : undefined
+  const arch = Os.arch()
+  return {
+    operatingSystem: Os.platform() === "win32" ? "windows" : Os.platform(),
+    architecture: arch === "x64" ? "amd64" : arch,
+    kernelVersion: Os.release(),
+    ...(prettyName === undefined ? {} : { osImage: prettyName }),
+    ...(machineID === undefined || machineID === "" ? {} : { machineID })
+  }
+}
+
 export const nodeAgent = (options: NodeAgentOptions): Effect.Effect<never, CliError, Client> =>
   Effect.gen(function* () {
     const cpu = yield* quantity("cpu", options.cpu ?? String(Os.cpus().length))
@@ -68,7 +84,8 @@ export const nodeAgent = (options: NodeAgentOptions): Effect.Effect<never, CliEr
       capacity: { cpu, memory, pods: String(options.pods) },
       labels: options.labels,
       nodeIP,
-      kubeletPort
+      kubeletPort,
+      systemInfo: systemInfo()
     })
     return yield* Effect.never
   }).pipe(

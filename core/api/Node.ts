@@ -63,6 +63,7 @@ export const NodeSystemInfo = Schema.Struct({
   architecture: opt(Schema.String),
   swap: opt(Schema.Unknown)
 }).annotations(id("NodeSystemInfo"))
+export type NodeSystemInfo = typeof NodeSystemInfo.Type
 
 /** The kubelet's well-known port (`ports.KubeletPort`): what a node without `daemonEndpoints` is reached on. */
 export const defaultKubeletPort = 10250

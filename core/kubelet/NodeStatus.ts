@@ -13,7 +13,7 @@ import type * as Scope from "effect/Scope"
 import { canonicalResources } from "../api/Container.js"
 import type { Lease } from "../api/Lease.js"
 import { Leases } from "../api/Lease.js"
-import type { Node, NodeCondition, NodeStatus as NodeStatusType } from "../api/Node.js"
+import type { Node, NodeCondition, NodeStatus as NodeStatusType, NodeSystemInfo } from "../api/Node.js"
 import { defaultKubeletPort, Nodes } from "../api/Node.js"
 import { canonical } from "../api/validation.js"
 import { Client } from "../client/Client.js"
@@ -28,6 +28,10 @@ export interface NodeStatusOptions extends KubeletOptions {
   readonly nodeStatusReportFrequency?: Duration.DurationInput
   /** The node's InternalIP; default an address in 10.0.0.0/8 derived from the node's name. */
   readonly nodeIP?: string
+  /** What the machine says of itself in `status.nodeInfo` (a real node's OS and kernel); default linux/amd64 only. */
+  readonly systemInfo?: Partial<
+    Pick<NodeSystemInfo, "osImage" | "kernelVersion" | "operatingSystem" | "architecture" | "machineID" | "bootID">
+  >
 }
 
 /** Kubernetes' `nodeStatusReportFrequency`. */
@@ -139,6 +143,7 @@ const desiredStatus = (
     ...current?.nodeInfo,
     operatingSystem: "linux",
     architecture: "amd64",
+    ...options.systemInfo,
     kubeletVersion,
     ...(health.runtimeVersion === undefined ? {} : { containerRuntimeVersion: health.runtimeVersion })
   }

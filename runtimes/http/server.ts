@@ -10,6 +10,7 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
@@ -146,7 +147,19 @@ const app = (
       headers: headersOf(source),
       ...(body === undefined ? {} : { body: { _tag: "Raw", bytes: body } })
     }
-    return toHttpResponse(yield* api.handle(apiRequest))
+    const started = yield* Clock.currentTimeMillis
+    const response = yield* api.handle(apiRequest)
+    // Kubernetes' httplog: one line per request (a watch's when it starts), at debug level.
+    yield* Effect.logDebug("request").pipe(
+      Effect.annotateLogs({
+        verb: request.method,
+        uri: request.url,
+        status: response.status,
+        latency: `${(yield* Clock.currentTimeMillis) - started}ms`,
+        userAgent: source.headers["user-agent"] ?? ""
+      })
+    )
+    return toHttpResponse(response)
   }).pipe(
     Effect.catchAll((error) =>
       // After a refused body the connection may still carry its rest: close it rather than parse it.
