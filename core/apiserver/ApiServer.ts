@@ -26,7 +26,7 @@ import { get } from "./Get.js"
 import { health } from "./Health.js"
 import { KubeletConnection } from "./KubeletConnection.js"
 import { list } from "./List.js"
-import { systemNamespaces } from "./NamespaceLifecycle.js"
+import { makeLister, systemNamespaces } from "./NamespaceLifecycle.js"
 import { negotiate, type Output } from "./Negotiation.js"
 import { patch } from "./Patcher.js"
 import { bind } from "./PodBinding.js"
@@ -207,13 +207,15 @@ const ensureSystemNamespaces = (store: Store["Type"]): Effect.Effect<void> =>
 export const make = (options: ApiServerOptions = {}): Effect.Effect<ApiServer["Type"], never, Store> =>
   Effect.gen(function* () {
     const store = yield* Store
+    const cacher = Cacher.make(store)
     const config: ServerConfig = {
       maxRequestBytes: options.maxRequestBytes ?? defaultMaxRequestBytes,
       bookmarkInterval: Duration.decode(options.bookmarkInterval ?? "60 seconds"),
       tokens: options.tokens,
       serviceIPRange: yield* Effect.orDie(parseRange(options.serviceClusterIPRange ?? defaultServiceClusterIPRange)),
       defaultTolerationSeconds: options.defaultTolerationSeconds ?? defaultTolerationSeconds,
-      cacher: Cacher.make(store),
+      cacher,
+      namespaces: makeLister(store, cacher),
       kubelet: Option.getOrUndefined(yield* Effect.serviceOption(KubeletConnection))
     }
     yield* ensureSystemNamespaces(store)

@@ -10,7 +10,6 @@ import type { KubeObject } from "../api/meta.js"
 import type { Value } from "../store/Store.js"
 import { admitCreate } from "./Admission.js"
 import type { ApiResponse } from "./ApiRequest.js"
-import { admitNamespace } from "./NamespaceLifecycle.js"
 import { namespaceMismatch } from "./ObjectIdentity.js"
 import * as RequestBody from "./RequestBody.js"
 import { decodeBody, dryRunOf, fieldValidationOf, type RequestScope, respondObject } from "./RequestScope.js"
@@ -58,7 +57,7 @@ export const create = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError
     const body = yield* RequestBody.readObject(scope.request, scope.config.maxRequestBytes)
     const { object: decoded, warnings } = yield* decodeBody(rt, body, mode)
     const namespace = yield* placeInNamespace(scope, decoded)
-    if (namespace !== undefined) yield* admitNamespace(scope.store, namespace)
+    if (namespace !== undefined) yield* scope.config.namespaces.admit(namespace)
     const { namespace: _ns, ...meta } = decoded.metadata
     const placed: KubeObject = { ...decoded, metadata: namespace === undefined ? meta : { ...meta, namespace } }
     const generate = (placed.metadata.name ?? "") === "" && (placed.metadata.generateName ?? "") !== ""

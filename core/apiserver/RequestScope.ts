@@ -14,6 +14,7 @@ import type { ApiRequest, ApiResponse } from "./ApiRequest.js"
 import type { Tokens } from "./Authentication.js"
 import type { Cacher } from "./Cacher.js"
 import type { KubeletConnection } from "./KubeletConnection.js"
+import type { NamespaceLister } from "./NamespaceLifecycle.js"
 import { contentTypeOf, type Output } from "./Negotiation.js"
 import { json } from "./Responses.js"
 import type { Resource } from "./Route.js"
@@ -30,6 +31,8 @@ export interface ServerConfig {
   readonly defaultTolerationSeconds: number
   /** The watch fan-out over the store. */
   readonly cacher: Cacher
+  /** The NamespaceLifecycle admission, over its view of the namespaces. */
+  readonly namespaces: NamespaceLister
   /** How `pods/log` reaches kubelets; absent in process and in simulation. */
   readonly kubelet: KubeletConnection["Type"] | undefined
 }
