@@ -9,52 +9,10 @@ import * as Stream from "effect/Stream"
 import * as fc from "fast-check"
 import * as MemoryStore from "./MemoryStore.js"
 import type { Entry, ListResult, Revision, Value, WatchEvent } from "./Store.js"
+import { anyOp, type Op, type Outcome, outcome, prefixes, writeOp } from "./StoreOps.js"
 import { testStore } from "./StoreSuite.js"
 
 testStore("MemoryStore", MemoryStore.layer)
-
-const keySpace = ["/a/1", "/a/2", "/a/1/x", "/ab/1", "/b/1", "/b/2"]
-const prefixes = ["/", "/a/", "/ab/", "/b/", "/c/"]
-
-type Op =
-  | { readonly op: "create"; readonly key: string; readonly n: number }
-  | { readonly op: "update"; readonly key: string; readonly n: number; readonly expected: "right" | number }
-  | { readonly op: "delete"; readonly key: string; readonly expected: "none" | "right" | number }
-  | { readonly op: "get"; readonly key: string }
-  | {
-      readonly op: "list"
-      readonly prefix: string
-      readonly at: number | "current"
-      readonly limit: number
-      readonly after: string | undefined
-    }
-  | { readonly op: "compact"; readonly at: number }
-
-const key = fc.constantFrom(...keySpace)
-const expected = fc.oneof(fc.constant("right" as const), fc.nat({ max: 40 }))
-const writeOp: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant("create" as const), key, n: fc.nat({ max: 9 }) }),
-  fc.record({ op: fc.constant("update" as const), key, n: fc.nat({ max: 9 }), expected }),
-  fc.record({
-    op: fc.constant("delete" as const),
-    key,
-    expected: fc.oneof(fc.constant("none" as const), expected)
-  })
-)
-const anyOp: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: writeOp, weight: 6 },
-  fc.record({ op: fc.constant("get" as const), key }),
-  fc.record({
-    op: fc.constant("list" as const),
-    prefix: fc.constantFrom(...prefixes),
-    at: fc.oneof(fc.constant("current" as const), fc.nat({ max: 1000 })),
-    limit: fc.nat({ max: 3 }),
-    after: fc.option(key, { nil: undefined })
-  }),
-  fc.record({ op: fc.constant("compact" as const), at: fc.nat({ max: 1000 }) })
-)
-
-type Outcome = { readonly ok: unknown } | { readonly error: Record<string, unknown> }
 
 /** The obviously correct store: a map, a counter and the full event log; past states are replayed from scratch. */
 class Model {
@@ -146,14 +104,6 @@ class Model {
 }
 
 const run = (store: MemoryStore.MemoryStore, model: Model, op: Op): Effect.Effect<Outcome> => {
-  const outcome = (effect: Effect.Effect<unknown, { readonly _tag: string }>) =>
-    Effect.map(
-      Effect.either(effect),
-      Either.match({
-        onRight: (ok): Outcome => ({ ok }),
-        onLeft: (error): Outcome => ({ error: error._tag === "StoreUnavailable" ? { _tag: error._tag } : { ...error } })
-      })
-    )
   switch (op.op) {
     case "create":
       return outcome(store.create(op.key, { n: op.n }))
@@ -209,7 +159,7 @@ describe("MemoryStore against a model", () => {
   for (const historyLimit of [MemoryStore.defaultHistoryLimit, 4]) {
     it(`answers every operation as the model does (historyLimit ${historyLimit})`, () => {
       fc.assert(
-        fc.property(fc.array(anyOp, { maxLength: 60 }), (ops) => {
+        fc.property(fc.array(anyOp({ compact: true }), { maxLength: 60 }), (ops) => {
           const store = Effect.runSync(MemoryStore.makeWith({ historyLimit }))
           const model = new Model(historyLimit)
           for (const op of ops) {
@@ -227,8 +177,8 @@ describe("MemoryStore against a model", () => {
   it("a watch (streamed or observed) from any revision R replays exactly the model's changes after R, then live ones", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.oneof({ arbitrary: writeOp, weight: 8 }, anyOp), { maxLength: 40 }),
-        fc.array(fc.oneof({ arbitrary: writeOp, weight: 8 }, anyOp), { maxLength: 20 }),
+        fc.array(fc.oneof({ arbitrary: writeOp, weight: 8 }, anyOp({ compact: true })), { maxLength: 40 }),
+        fc.array(fc.oneof({ arbitrary: writeOp, weight: 8 }, anyOp({ compact: true })), { maxLength: 20 }),
         fc.constantFrom(...prefixes),
         fc.nat({ max: 1000 }),
         fc.constantFrom(MemoryStore.defaultHistoryLimit, 6),
