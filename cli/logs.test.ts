@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Pods } from "../core/api/Pod.js"
 import * as LogsTestbed from "../runtimes/http/logsTestbed.js"
+import { outputOf } from "../runtimes/http/kubectlSession.js"
 
 const bin = fileURLToPath(new URL("../bin/minik8s.js", import.meta.url))
 
@@ -87,16 +88,7 @@ describe("minik8s logs", () => {
 
   it("follows with -f until stopped", async () => {
     const follower = spawn(process.execPath, [bin, "logs", "-f", "web", "--server", testbed.server])
-    let seen = ""
-    const waiters: Array<() => void> = []
-    follower.stdout.on("data", (chunk: Buffer) => {
-      seen += chunk.toString()
-      waiters.splice(0).forEach((wake) => wake())
-    })
-    // Resolves once the output matches; the test's own timeout bounds the wait.
-    const printed = async (pattern: RegExp) => {
-      while (!pattern.test(seen)) await new Promise<void>((wake) => waiters.push(wake))
-    }
+    const { printed } = outputOf(follower.stdout)
     const exited = new Promise((resolve) => follower.on("exit", resolve))
     try {
       await printed(/world\n$/)

@@ -4,7 +4,7 @@
  * under MINIK8S_E2E=1 where its absence fails the run.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { kubectlPresent, startSession, type KubectlSession } from "./kubectlSession.js"
+import { kubectlPresent, outputOf, startSession, type KubectlSession } from "./kubectlSession.js"
 
 const present = kubectlPresent("kubectl tests")
 
@@ -70,16 +70,7 @@ describe.skipIf(!present)("kubectl against minik8s", () => {
 
   it("scales, and get -w shows the change", async () => {
     const watcher = session.spawnKubectl("get", "deployments", "-w")
-    let seen = ""
-    const waiters: Array<() => void> = []
-    watcher.stdout.on("data", (chunk: Buffer) => {
-      seen += chunk.toString()
-      waiters.splice(0).forEach((wake) => wake())
-    })
-    // Resolves once the watch's output matches; the test's own timeout bounds the wait.
-    const printed = async (pattern: RegExp) => {
-      while (!pattern.test(seen)) await new Promise<void>((wake) => waiters.push(wake))
-    }
+    const { printed } = outputOf(watcher.stdout)
     try {
       await printed(/web/)
       expect(await kubectl("scale", "deployment", "web", "--replicas=5")).toBe("deployment.apps/web scaled\n")

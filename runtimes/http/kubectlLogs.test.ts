@@ -14,7 +14,7 @@ import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Pods } from "../../core/api/Pod.js"
 import { kubeconfig } from "./kubeconfig.js"
-import { kubectlPresent } from "./kubectlSession.js"
+import { kubectlPresent, outputOf } from "./kubectlSession.js"
 import * as LogsTestbed from "./logsTestbed.js"
 
 const present = kubectlPresent("kubectl logs tests")
@@ -90,16 +90,7 @@ describe.skipIf(!present)("kubectl logs against minik8s", () => {
 
   it("follows: lines written later arrive, and stopping kubectl ends the runtime's log stream", async () => {
     const follower = spawn("kubectl", [...flags, "logs", "-f", "web"])
-    let seen = ""
-    const waiters: Array<() => void> = []
-    follower.stdout.on("data", (chunk: Buffer) => {
-      seen += chunk.toString()
-      waiters.splice(0).forEach((wake) => wake())
-    })
-    // Resolves once the output matches; the test's own timeout bounds the wait.
-    const printed = async (pattern: RegExp) => {
-      while (!pattern.test(seen)) await new Promise<void>((wake) => waiters.push(wake))
-    }
+    const { printed } = outputOf(follower.stdout)
     try {
       await printed(/world\n$/)
       await effect(Effect.flatMap(testbed.running("web", "web"), (id) => testbed.runtime.writeLog(id, "more")))

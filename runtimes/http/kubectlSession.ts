@@ -66,3 +66,21 @@ export const startSession = async (): Promise<KubectlSession> => {
     }
   }
 }
+
+/**
+ * Waits on what a long-running command prints: `printed(pattern)` resolves once everything it has
+ * printed so far matches (the test's own timeout bounds the wait).
+ */
+export const outputOf = (stream: NodeJS.ReadableStream): { readonly printed: (pattern: RegExp) => Promise<void> } => {
+  let seen = ""
+  const waiters: Array<() => void> = []
+  stream.on("data", (chunk: Buffer) => {
+    seen += chunk.toString()
+    waiters.splice(0).forEach((wake) => wake())
+  })
+  return {
+    printed: async (pattern) => {
+      while (!pattern.test(seen)) await new Promise<void>((wake) => waiters.push(wake))
+    }
+  }
+}
