@@ -69,6 +69,10 @@ const withLogging = <A, E, R>(
 /** `$MINIK8S_HOME`, else ~/.minik8s: where `up` keeps its kubeconfig, state and logs. */
 const home = () => Connection.minik8sHome()
 
+/** `{ [key]: value }` when the flag was given, else nothing (options are exact: absent, never undefined). */
+const given = <K extends string, A>(key: K, option: Option.Option<A>): { [P in K]?: A } =>
+  Option.match(option, { onNone: () => ({}), onSome: (value) => ({ [key]: value }) as { [P in K]?: A } })
+
 /** Runs a client command against the resolved server. */
 const withClient = <E>(
   flags: { server: Option.Option<string>; token: Option.Option<string>; kubeconfig: Option.Option<string> },
@@ -122,10 +126,13 @@ const apiserverCommand = Command.make(
               tokenAuth: o.tokenAuth,
               tokenFile: Option.getOrUndefined(o.tokenFile),
               store,
-              ...Option.match(Option.all([o.tlsCertFile, o.tlsPrivateKeyFile]), {
-                onNone: () => ({}),
-                onSome: ([certFile, keyFile]) => ({ tls: { certFile, keyFile } })
-              })
+              ...given(
+                "tls",
+                Option.map(Option.all([o.tlsCertFile, o.tlsPrivateKeyFile]), ([certFile, keyFile]) => ({
+                  certFile,
+                  keyFile
+                }))
+              )
             })
           )
     )
@@ -142,12 +149,7 @@ const controllerManagerCommand = Command.make(
   (o) =>
     withLogging(
       o,
-      withClient(
-        o,
-        Components.controllerManager(
-          Option.match(o.nodeMonitorGracePeriod, { onNone: () => ({}), onSome: (g) => ({ nodeMonitorGracePeriod: g }) })
-        )
-      )
+      withClient(o, Components.controllerManager(given("nodeMonitorGracePeriod", o.nodeMonitorGracePeriod)))
     )
 ).pipe(Command.withDescription("Run the controllers (ReplicaSet, Deployment, GC, node lifecycle…) against a server"))
 
@@ -201,13 +203,13 @@ const nodeAgentCommand = Command.make(
           o,
           nodeAgent({
             nodeName: o.nodeName,
-            ...Option.match(o.cpu, { onNone: () => ({}), onSome: (cpu) => ({ cpu }) }),
-            ...Option.match(o.memory, { onNone: () => ({}), onSome: (memory) => ({ memory }) }),
+            ...given("cpu", o.cpu),
+            ...given("memory", o.memory),
             pods: o.pods,
             labels,
-            ...Option.match(o.dockerSocket, { onNone: () => ({}), onSome: (dockerSocket) => ({ dockerSocket }) }),
-            ...Option.match(o.podInfraImage, { onNone: () => ({}), onSome: (podInfraImage) => ({ podInfraImage }) }),
-            ...Option.match(o.nodeIP, { onNone: () => ({}), onSome: (nodeIP) => ({ nodeIP }) })
+            ...given("dockerSocket", o.dockerSocket),
+            ...given("podInfraImage", o.podInfraImage),
+            ...given("nodeIP", o.nodeIP)
           })
         )
       )
@@ -251,11 +253,8 @@ const upCommand = Command.make(
         port: o.port,
         profile: o.profile,
         logLevel: o.logLevel,
-        ...Option.match(o.nodeMonitorGracePeriod, {
-          onNone: () => ({}),
-          onSome: (g) => ({ nodeMonitorGracePeriod: g })
-        }),
-        ...Option.match(o.dockerSocket, { onNone: () => ({}), onSome: (dockerSocket) => ({ dockerSocket }) })
+        ...given("nodeMonitorGracePeriod", o.nodeMonitorGracePeriod),
+        ...given("dockerSocket", o.dockerSocket)
       })
     )
 ).pipe(
