@@ -4,6 +4,7 @@
  * or a watch as one JSON object per line, flushed per event), with `@effect/platform`'s
  * HttpServer on Node, over TLS when given a certificate. A client that goes away ends its stream.
  */
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -182,7 +183,8 @@ export const layer = (options: Options): Layer.Layer<HttpServer.HttpServer, Serv
       const node = options.tls === undefined ? Http.createServer() : Https.createServer(options.tls)
       const server = yield* NodeHttpServer.make(() => node, { port: options.port, host: options.host ?? "127.0.0.1" })
       yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
-      yield* server.serve(app(api, options))
+      // No span per request: nothing reads them (as Kubernetes, which traces only when configured).
+      yield* HttpMiddleware.withTracerDisabledWhenEffect(server.serve(app(api, options)), () => true)
       return server
     })
   )
