@@ -8,7 +8,6 @@ import * as Scope from "effect/Scope"
 import { execFile, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { Pods } from "../core/api/Pod.js"
 import * as LogsTestbed from "../runtimes/http/logsTestbed.js"
 import { outputOf } from "../runtimes/http/kubectlSession.js"
 
@@ -19,13 +18,6 @@ interface Result {
   readonly stdout: string
   readonly stderr: string
 }
-
-const pod = (name: string, containers: ReadonlyArray<string>) => ({
-  apiVersion: "v1" as const,
-  kind: "Pod" as const,
-  metadata: { name, namespace: "default" },
-  spec: { nodeName: LogsTestbed.nodeName, containers: containers.map((c) => ({ name: c, image: "nginx:1.27" })) }
-})
 
 describe("minik8s logs", () => {
   const scope = Effect.runSync(Scope.make())
@@ -43,17 +35,7 @@ describe("minik8s logs", () => {
 
   beforeAll(async () => {
     testbed = await Effect.runPromise(Scope.extend(LogsTestbed.make, scope))
-    await Effect.runPromise(
-      Effect.gen(function* () {
-        yield* testbed.client.create(Pods, pod("web", ["web"]))
-        yield* testbed.client.create(Pods, pod("duo", ["a", "b"]))
-        const web = yield* testbed.running("web", "web")
-        yield* testbed.runtime.writeLog(web, "hello")
-        yield* testbed.runtime.writeLog(web, "world")
-        yield* testbed.runtime.writeLog(yield* testbed.running("duo", "a"), "from a")
-        yield* testbed.runtime.writeLog(yield* testbed.running("duo", "b"), "from b")
-      })
-    )
+    await Effect.runPromise(LogsTestbed.seedPods(testbed))
   }, 30_000)
   afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
 

@@ -20,16 +20,6 @@ import * as LogsTestbed from "./logsTestbed.js"
 const present = kubectlPresent("kubectl logs tests")
 const run = promisify(execFile)
 
-const pod = (name: string, containers: ReadonlyArray<string>, nodeName?: string) => ({
-  apiVersion: "v1" as const,
-  kind: "Pod" as const,
-  metadata: { name, namespace: "default" },
-  spec: {
-    ...(nodeName === undefined ? {} : { nodeName }),
-    containers: containers.map((c) => ({ name: c, image: "nginx:1.27" }))
-  }
-})
-
 describe.skipIf(!present)("kubectl logs against minik8s", () => {
   const scope = Effect.runSync(Scope.make())
   const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "minik8s-kubectl-logs-"))
@@ -48,14 +38,8 @@ describe.skipIf(!present)("kubectl logs against minik8s", () => {
     Fs.writeFileSync(flags[1]!, kubeconfig({ server: testbed.server }))
     await effect(
       Effect.gen(function* () {
-        yield* testbed.client.create(Pods, pod("web", ["web"], LogsTestbed.nodeName))
-        yield* testbed.client.create(Pods, pod("duo", ["a", "b"], LogsTestbed.nodeName))
-        yield* testbed.client.create(Pods, pod("lonely", ["web"]))
-        const web = yield* testbed.running("web", "web")
-        yield* testbed.runtime.writeLog(web, "hello")
-        yield* testbed.runtime.writeLog(web, "world")
-        yield* testbed.runtime.writeLog(yield* testbed.running("duo", "a"), "from a")
-        yield* testbed.runtime.writeLog(yield* testbed.running("duo", "b"), "from b")
+        yield* LogsTestbed.seedPods(testbed)
+        yield* testbed.client.create(Pods, LogsTestbed.pod("lonely", ["web"], null))
       })
     )
   }, 30_000)

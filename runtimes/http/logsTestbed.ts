@@ -11,6 +11,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { type Pod, Pods } from "../../core/api/Pod.js"
 import * as ApiServer from "../../core/apiserver/ApiServer.js"
 import * as Client from "../../core/client/Client.js"
 import * as Kubelet from "../../core/kubelet/Kubelet.js"
@@ -91,3 +92,29 @@ export const make: Effect.Effect<LogsTestbed, never, Scope.Scope> = Effect.gen(f
     )
   return { server, runtime, client, openLogs, running }
 })
+
+/** A pod of nginx containers with these names, bound to the testbed's node unless `nodeName` is null (never scheduled). */
+export const pod = (name: string, containers: ReadonlyArray<string>, node: string | null = nodeName): Pod => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: "default" },
+  spec: {
+    ...(node === null ? {} : { nodeName: node }),
+    containers: containers.map((c) => ({ name: c, image: "nginx:1.27" }))
+  }
+})
+
+/**
+ * The pods both log tests read: `web` (one container, "hello" and "world") and `duo` (containers
+ * `a` and `b`, "from a" and "from b"), running with their lines written.
+ */
+export const seedPods = (testbed: LogsTestbed): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    yield* testbed.client.create(Pods, pod("web", ["web"]))
+    yield* testbed.client.create(Pods, pod("duo", ["a", "b"]))
+    const web = yield* testbed.running("web", "web")
+    yield* testbed.runtime.writeLog(web, "hello")
+    yield* testbed.runtime.writeLog(web, "world")
+    yield* testbed.runtime.writeLog(yield* testbed.running("duo", "a"), "from a")
+    yield* testbed.runtime.writeLog(yield* testbed.running("duo", "b"), "from b")
+  }).pipe(Effect.orDie)
