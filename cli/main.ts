@@ -80,6 +80,16 @@ const withClient = <E>(
 ) =>
   Effect.flatMap(Connection.resolve(flags), (connection) => Effect.provide(effect, Connection.clientLayer(connection)))
 
+const storeOption = Options.text("store").pipe(
+  Options.withDefault("memory"),
+  Options.withDescription("memory, or etcd://HOST:PORT[,HOST:PORT…][/PREFIX] (keys under /registry by default)")
+)
+
+const dockerSocket = Options.text("docker-socket").pipe(
+  Options.withDescription("the Docker engine's socket (default /var/run/docker.sock)"),
+  Options.optional
+)
+
 const apiserverCommand = Command.make(
   "apiserver",
   {
@@ -99,10 +109,7 @@ const apiserverCommand = Command.make(
       Options.withDescription('static token file (token,user,uid,"group1,group2" per line); implies token auth'),
       Options.optional
     ),
-    store: Options.text("store").pipe(
-      Options.withDefault("memory"),
-      Options.withDescription("memory, or etcd://HOST:PORT[,HOST:PORT…][/PREFIX] (keys under /registry by default)")
-    ),
+    store: storeOption,
     tlsCertFile: Options.file("tls-cert-file").pipe(
       Options.withDescription("serve HTTPS with this certificate (PEM); the kubeconfig trusts it"),
       Options.optional
@@ -182,10 +189,7 @@ const nodeAgentCommand = Command.make(
       Options.withDefault(""),
       Options.withDescription("node labels, key=value[,key=value…]")
     ),
-    dockerSocket: Options.text("docker-socket").pipe(
-      Options.withDescription("the Docker engine's socket (default /var/run/docker.sock)"),
-      Options.optional
-    ),
+    dockerSocket,
     nodeIP: Options.text("node-ip").pipe(
       Options.withDescription("the node's address, where its kubelet server listens (default 127.0.0.1)"),
       Options.optional
@@ -219,10 +223,7 @@ const nodeAgentCommand = Command.make(
 const upCommand = Command.make(
   "up",
   {
-    store: Options.text("store").pipe(
-      Options.withDefault("memory"),
-      Options.withDescription("memory, or etcd://HOST:PORT[/PREFIX]")
-    ),
+    store: storeOption,
     nodes: Options.integer("nodes").pipe(Options.withDefault(1), Options.withDescription("how many node agents")),
     nodePrefix: Options.text("node-prefix").pipe(
       Options.withDefault("node"),
@@ -236,10 +237,7 @@ const upCommand = Command.make(
       Options.withDefault("default"),
       Options.withDescription("scheduling profile")
     ),
-    dockerSocket: Options.text("docker-socket").pipe(
-      Options.withDescription("the Docker engine's socket (default /var/run/docker.sock)"),
-      Options.optional
-    ),
+    dockerSocket,
     nodeMonitorGracePeriod,
     logLevel: logOptions.logLevel
   },
