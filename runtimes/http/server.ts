@@ -150,15 +150,20 @@ const app = (
     }
     const started = yield* Clock.currentTimeMillis
     const response = yield* api.handle(apiRequest)
-    // Kubernetes' httplog: one line per request (a watch's when it starts), at debug level.
-    yield* Effect.logDebug("request").pipe(
-      Effect.annotateLogs({
-        verb: request.method,
-        uri: request.url,
-        status: response.status,
-        latency: `${(yield* Clock.currentTimeMillis) - started}ms`,
-        userAgent: source.headers["user-agent"] ?? ""
-      })
+    // Kubernetes' httplog: one line per request (a watch's when it starts), built only at debug level.
+    yield* Effect.whenLogLevel(
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.logDebug("request").pipe(
+          Effect.annotateLogs({
+            verb: request.method,
+            uri: request.url,
+            status: response.status,
+            latency: `${now - started}ms`,
+            userAgent: source.headers["user-agent"] ?? ""
+          })
+        )
+      ),
+      "Debug"
     )
     return toHttpResponse(response)
   }).pipe(
