@@ -117,6 +117,24 @@ describe("generate", () => {
     })
   })
 
+  it("a container that ran and vanished (the node rebooted) counts as stopped: the pod stays Running", () => {
+    const before = PodStatus.generate(input({}))
+    expect(before.phase).toBe("Running")
+    const after = PodStatus.generate(
+      input({ previous: before, runtimePod: { uid: "u", sandboxes: [], containers: [] }, ready: () => false })
+    )
+    expect(after.phase).toBe("Running")
+    const a = after.containerStatuses?.find((c) => c.name === "a")
+    expect(a?.state).toEqual({ waiting: { reason: "ContainerCreating" } })
+    expect(a?.lastState?.terminated).toMatchObject({ reason: "ContainerStatusUnknown", exitCode: 137 })
+    expect(a?.restartCount).toBe(1)
+    // The next sync, with that last state kept, counts no further restart.
+    const again = PodStatus.generate(
+      input({ previous: after, runtimePod: { uid: "u", sandboxes: [], containers: [] }, ready: () => false })
+    )
+    expect(again.containerStatuses?.find((c) => c.name === "a")?.restartCount).toBe(1)
+  })
+
   it("a pod that reached a final phase stays there", () => {
     const status = PodStatus.generate(input({ previous: { phase: "Succeeded" } }))
     expect(status.phase).toBe("Succeeded")

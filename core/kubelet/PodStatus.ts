@@ -78,6 +78,13 @@ const stateOf = (info: ContainerInfo, runtimeType: string): ContainerState => {
   return { waiting: {} }
 }
 
+/** What a container that ran and can no longer be found is taken to have ended with (Kubernetes' words). */
+const containerStatusUnknown = {
+  reason: "ContainerStatusUnknown",
+  message: "The container could not be located when the pod was deleted.  The container used to be Running",
+  exitCode: 137
+}
+
 /** convertToAPIContainerStatuses for the init or the app containers. */
 const containerStatuses = (
   input: StatusInput,
@@ -97,12 +104,14 @@ const containerStatuses = (
       if (latest === undefined) {
         // Nothing in the runtime (not started yet, or removed): an old final state stands; else wait.
         if (old?.state?.terminated !== undefined) return old
+        // It ran and vanished (a node that rebooted): it counts as stopped, so the pod does not fall back to Pending.
+        const vanished = old?.state?.running !== undefined && old.lastState?.terminated === undefined
         return {
           name,
           state: defaultWaiting,
-          lastState: old?.lastState ?? {},
+          lastState: vanished ? { terminated: containerStatusUnknown } : (old?.lastState ?? {}),
           ready: false,
-          restartCount: old?.restartCount ?? 0,
+          restartCount: (old?.restartCount ?? 0) + (vanished && pod.metadata.deletionTimestamp === undefined ? 1 : 0),
           image,
           started: false
         }
