@@ -109,6 +109,32 @@ describe("Simulation", () => {
     expect([...run("random", 3)].sort((a, b) => a - b)).toEqual(run("fifo", 3))
   })
 
+  it("a choice tape picks among runnable tasks; an empty or all-zero tape is FIFO order", () => {
+    const run = (tape: ReadonlyArray<number>) => {
+      const order: Array<number> = []
+      const sim = new Simulation({ seed: 3, tape })
+      sim.run(
+        Effect.forEach(
+          Array.from({ length: 20 }, (_, i) => i),
+          (i) =>
+            Effect.zipRight(
+              Effect.yieldNow(),
+              Effect.sync(() => order.push(i))
+            ),
+          { concurrency: "unbounded", discard: true }
+        )
+      )
+      return { order, used: sim.tapeUsed() }
+    }
+    const fifo = run([]).order
+    expect(run([0, 0, 0, 0]).order).toEqual(fifo)
+    const picked = run([5, 3, 1, 7, 2])
+    expect(picked.order).toEqual(run([5, 3, 1, 7, 2]).order)
+    expect(picked.order).not.toEqual(fifo)
+    expect([...picked.order].sort((a, b) => a - b)).toEqual(fifo)
+    expect(picked.used).toBe(5)
+  })
+
   it("a program waiting on nothing dies with Deadlock", () => {
     const exit = new Simulation({ seed: 1 }).run(Effect.flatMap(Deferred.make<void>(), Deferred.await))
     expect(Exit.isFailure(exit) && Cause.squash(exit.cause)).toBeInstanceOf(Deadlock)

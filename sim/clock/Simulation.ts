@@ -9,7 +9,10 @@
  *
  * With `interleave: "random"` the next task is picked at random among the runnable ones (from a
  * generator seeded apart from the program's `Random`) and fibers yield at random points, to explore
- * other orders of the same events.
+ * other orders of the same events. With a `tape` the choices are data instead: each time two or more
+ * tasks are runnable, the next number of the tape picks one (its index among them, modulo their
+ * count; 0 is the oldest), and once the tape is used up the order is first-in first-out. A tape is
+ * what fast-check generates and shrinks (a shorter tape, smaller numbers: closer to the plain order).
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -24,6 +27,8 @@ export interface SimulationOptions {
   readonly seed: number
   /** `fifo` (default): tasks run in the order they were queued; `random`: a seeded random order. */
   readonly interleave?: "fifo" | "random"
+  /** The choice tape: which runnable task runs next, at each choice (see above); overrides `interleave`. */
+  readonly tape?: ReadonlyArray<number>
   /** Virtual epoch millis at the start; default 2025-01-01T00:00:00Z. */
   readonly start?: number
 }
@@ -109,13 +114,17 @@ export class Simulation {
   private fired = 0
   private ran = 0
   private readonly pick: (() => number) | undefined
+  private readonly tape: ReadonlyArray<number> | undefined
+  private choice = 0
 
   readonly scheduler: Scheduler.Scheduler
   readonly clock: Clock.Clock
 
   constructor(readonly options: SimulationOptions) {
     this.time = options.start ?? defaultStart
-    this.pick = options.interleave === "random" ? generator(options.seed ^ 0x5bd1e995) : undefined
+    this.tape = options.tape !== undefined && options.tape.length > 0 ? options.tape : undefined
+    this.pick =
+      options.interleave === "random" && this.tape === undefined ? generator(options.seed ^ 0x5bd1e995) : undefined
     const pick = this.pick
     this.scheduler = {
       shouldYield: pick
@@ -160,6 +169,11 @@ export class Simulation {
 
   timersFired(): number {
     return this.fired
+  }
+
+  /** How many numbers of the tape were used (the rest made no difference). */
+  tapeUsed(): number {
+    return this.choice
   }
 
   /** Calls `fire` (outside any fiber) once `delay` millis of virtual time have passed. */
@@ -233,11 +247,18 @@ export class Simulation {
       return false
     }
     let task: Scheduler.Task
-    if (this.pick === undefined) {
+    const runnable = tasks.length - this.head
+    const tape = this.tape
+    if (tape !== undefined && runnable > 1 && this.choice < tape.length) {
+      const at = this.head + (tape[this.choice++]! % runnable)
+      task = tasks[at]!
+      tasks[at] = tasks[this.head]!
+      tasks[this.head++] = undefined as never
+    } else if (this.pick === undefined) {
       task = tasks[this.head]!
       tasks[this.head++] = undefined as never
     } else {
-      const at = this.head + Math.floor(this.pick() * (tasks.length - this.head))
+      const at = this.head + Math.floor(this.pick() * runnable)
       task = tasks[at]!
       tasks[at] = tasks[this.head]!
       tasks[this.head++] = undefined as never
