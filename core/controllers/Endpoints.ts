@@ -21,6 +21,7 @@ import * as EventRecorder from "../client/EventRecorder.js"
 import { byNamespace, keyOf, splitKey } from "../informer/Informer.js"
 import { SharedInformers } from "../informer/SharedInformers.js"
 import * as WorkQueue from "../informer/WorkQueue.js"
+import { planted } from "../testing/KnownBugs.js"
 import * as Controller from "./Controller.js"
 import { isPodReady, isPodTerminal } from "./PodConditions.js"
 
@@ -156,8 +157,12 @@ const truncate = (subsets: ReadonlyArray<EndpointSubset>): ReadonlyArray<Endpoin
   })
 }
 
-/** The subsets the Service's selected pods make. */
-export const desiredSubsets = (svc: Service, selected: ReadonlyArray<Pod>): ReadonlyArray<EndpointSubset> => {
+/** The subsets the Service's selected pods make; `ready` says which pods go under `addresses`. */
+export const desiredSubsets = (
+  svc: Service,
+  selected: ReadonlyArray<Pod>,
+  ready: (pod: Pod) => boolean = isPodReady
+): ReadonlyArray<EndpointSubset> => {
   const publishNotReady = svc.spec?.publishNotReadyAddresses === true
   const ports = svc.spec?.ports ?? []
   const subsets: Array<EndpointSubset> = []
@@ -179,7 +184,7 @@ export const desiredSubsets = (svc: Service, selected: ReadonlyArray<Pod>): Read
     }
     const add = (port: EndpointPort | undefined) =>
       subsets.push({
-        ...(publishNotReady || isPodReady(pod) ? { addresses: [address] } : { notReadyAddresses: [address] }),
+        ...(publishNotReady || ready(pod) ? { addresses: [address] } : { notReadyAddresses: [address] }),
         ...(port === undefined ? {} : { ports: [port] })
       })
     // A headless Service may have no ports at all.
@@ -231,6 +236,10 @@ export const make = (
     const endpoints = yield* informers.informer(EndpointsResource)
     const recorder = yield* EventRecorder.make("endpoint-controller")
     const queue = yield* WorkQueue.make()
+    const ready = (yield* planted("endpointsIncludeNotReady"))
+      ? // Known bug endpointsIncludeNotReady: a Running pod taken for a ready one, its Ready condition unread.
+        (pod: Pod) => pod.status?.phase === "Running"
+      : isPodReady
 
     const selects = (svc: Service, pod: Pod) =>
       svc.spec?.selector !== undefined &&
@@ -252,7 +261,7 @@ export const make = (
         }
         if (svc.spec?.type === "ExternalName" || svc.spec?.selector === undefined) return
         const selected = pods.byIndex(byNamespace, namespace).filter((pod) => selects(svc, pod))
-        const subsets = desiredSubsets(svc, selected)
+        const subsets = desiredSubsets(svc, selected, ready)
         const current = endpoints.get(key)
         const truncated = truncate(subsets)
         const written = truncated ?? subsets

@@ -16,6 +16,7 @@ import { Client, type DeleteOptions } from "../client/Client.js"
 import type { Unreachable } from "../client/Transport.js"
 import { SharedInformers } from "../informer/SharedInformers.js"
 import * as WorkQueue from "../informer/WorkQueue.js"
+import { planted } from "../testing/KnownBugs.js"
 import * as Controller from "./Controller.js"
 import * as Graph from "./garbagecollector/Graph.js"
 import { type Identity, ownerIdentity, refUid } from "./garbagecollector/Identity.js"
@@ -61,6 +62,7 @@ export const make = (
     const graph = Graph.make()
     const attemptToDelete = yield* WorkQueue.make()
     const attemptToOrphan = yield* WorkQueue.make()
+    const ignoresLiveOwner = yield* planted("gcIgnoresLiveOwner")
 
     const enqueue = (work: Graph.Work) =>
       Effect.zipRight(
@@ -204,6 +206,8 @@ export const make = (
         // Being deleted is a one-way trip: its dependents are looked at once it is gone.
         if (node === undefined || (node.beingDeleted && !node.deletingDependents)) return
         const id = node.identity
+        // Known bug gcIgnoresLiveOwner: an owner no informer has shown yet is taken for gone, without a live GET.
+        if (ignoresLiveOwner && !node.observed) return yield* absent(id)
         const current = yield* latest(id)
         if (current === undefined) return yield* absent(id)
         if (node.deletingDependents) yield* processDeletingDependents(node)

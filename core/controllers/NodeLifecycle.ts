@@ -24,7 +24,9 @@ import * as EventRecorder from "../client/EventRecorder.js"
 import { byNodeName, keyOf } from "../informer/Informer.js"
 import { SharedInformers } from "../informer/SharedInformers.js"
 import * as WorkQueue from "../informer/WorkQueue.js"
+import { defaults as kubeletDefaults } from "../kubelet/KubeletOptions.js"
 import { nodeLeaseNamespace } from "../kubelet/NodeStatus.js"
+import { planted } from "../testing/KnownBugs.js"
 import * as Controller from "./Controller.js"
 import { timeMillis } from "../api/time.js"
 import * as TaintEviction from "./TaintEviction.js"
@@ -156,7 +158,10 @@ export const make = (
     const recorder = yield* EventRecorder.make("node-controller")
     const millis = (d: Duration.DurationInput) => Duration.toMillis(Duration.decode(d))
     const monitorPeriod = millis(options.nodeMonitorPeriod ?? defaults.nodeMonitorPeriod)
-    const monitorGrace = millis(options.nodeMonitorGracePeriod ?? defaults.nodeMonitorGracePeriod)
+    const monitorGrace = (yield* planted("nodeLifecycleNoGrace"))
+      ? // Known bug nodeLifecycleNoGrace: the kubelet's heartbeat interval taken for the grace period.
+        millis(kubeletDefaults.heartbeatInterval)
+      : millis(options.nodeMonitorGracePeriod ?? defaults.nodeMonitorGracePeriod)
     const startupGrace = millis(options.nodeStartupGracePeriod ?? defaults.nodeStartupGracePeriod)
     const evictionQPS = options.evictionLimiterQPS ?? defaults.evictionLimiterQPS
     const secondaryQPS = options.secondaryEvictionLimiterQPS ?? defaults.secondaryEvictionLimiterQPS

@@ -20,6 +20,7 @@ import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
 import * as Informer from "../informer/Informer.js"
 import { ContainerRuntime } from "../runtime/ContainerRuntime.js"
+import { planted } from "../testing/KnownBugs.js"
 import * as Backoff from "./Backoff.js"
 import { periods } from "./KubeletOptions.js"
 import * as NodeStatus from "./NodeStatus.js"
@@ -65,16 +66,32 @@ const runtimeTypeOf = (version: string) => {
   return at < 0 ? version : version.slice(0, at)
 }
 
+/** How soon a pod status write that failed is tried again (the status manager's syncPeriod). */
+const statusRetryMillis = 10_000
+
+/** The runtime as it looks to a kubelet that lists only what it started itself (known bug kubeletForgetsContainers). */
+const forgetting = (runtime: ContainerRuntime["Type"]): Effect.Effect<ContainerRuntime["Type"]> =>
+  Effect.gen(function* () {
+    const sandboxes = yield* runtime.listSandboxes.pipe(Effect.orElseSucceed(() => []))
+    const containers = yield* runtime.listContainers.pipe(Effect.orElseSucceed(() => []))
+    const before = new Set([...sandboxes.map((s) => s.id), ...containers.map((c) => c.id)])
+    return {
+      ...runtime,
+      listSandboxes: Effect.map(runtime.listSandboxes, (all) => all.filter((s) => !before.has(s.id))),
+      listContainers: Effect.map(runtime.listContainers, (all) => all.filter((c) => !before.has(c.id)))
+    }
+  })
+
 /**
  * Starts a kubelet in the current scope: node registration and heartbeats, the pod informer,
  * the pod workers and the runtime watchers. Returns at once.
  */
-/** How soon a pod status write that failed is tried again (the status manager's syncPeriod). */
-const statusRetryMillis = 10_000
-
 export const make = (options: KubeletOptions): Effect.Effect<void, never, Client | ContainerRuntime | Scope.Scope> =>
   Effect.gen(function* () {
-    const runtime = yield* ContainerRuntime
+    const runtime = (yield* planted("kubeletForgetsContainers"))
+      ? // Known bug kubeletForgetsContainers: the containers already running are no pod's, so they are started again.
+        yield* forgetting(yield* ContainerRuntime)
+      : yield* ContainerRuntime
     const client = yield* Client
     const scope = yield* Effect.scope
     const nodeName = options.nodeName

@@ -21,6 +21,7 @@ import * as EventRecorder from "../client/EventRecorder.js"
 import * as LeaderElection from "../client/LeaderElection.js"
 import { SharedInformers } from "../informer/SharedInformers.js"
 import { isPodTerminal } from "../controllers/PodConditions.js"
+import { planted } from "../testing/KnownBugs.js"
 import { Cache } from "./Cache.js"
 import * as Framework from "./framework/Framework.js"
 import { CycleState, type ClusterEvent, type Handle, seededRandom } from "./framework/Plugin.js"
@@ -140,6 +141,7 @@ export const make = (
       podMaxBackoffMillis: Duration.toMillis(options.podMaxBackoff ?? "10 seconds")
     })
     const cache = new Cache()
+    const ignoresAssumed = yield* planted("schedulerIgnoresAssumed")
     const counters = { scheduled: 0, unschedulableAttempts: 0, bindFailures: 0 }
     const mayHelp = (plugins: ReadonlySet<string>, event: ClusterEvent) => anyFramework.mayHelp(plugins, event)
     const moveAll = (event: ClusterEvent) =>
@@ -279,7 +281,8 @@ export const make = (
           yield* markUnschedulable(pod, message)
           return yield* failed(info, cycle, result.diagnosis.unschedulablePlugins)
         }
-        cache.assumePod(pod, result.nodeName)
+        // Known bug schedulerIgnoresAssumed: the next cycles do not count this pod until its binding is observed.
+        if (!ignoresAssumed) cache.assumePod(pod, result.nodeName)
         const reserved = yield* framework.reserve(state, pod, result.nodeName)
         if (!Status.isSuccess(reserved)) {
           cache.forgetPod(pod)
