@@ -6,12 +6,16 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { Deployment } from "../../core/api/Deployment.js"
 import { Deployments } from "../../core/api/Deployment.js"
+import { Leases } from "../../core/api/Lease.js"
 import { type Node, Nodes } from "../../core/api/Node.js"
 import { type Pod, Pods } from "../../core/api/Pod.js"
+import { timeMillis } from "../../core/api/time.js"
+import { nodeLeaseNamespace } from "../../core/kubelet/NodeStatus.js"
 import { Simulation } from "../clock/Simulation.js"
 import * as Network from "../network/Network.js"
 import { type ClusterSpec, defaultTiming, type NodeGroup } from "../scenario/Scenario.js"
@@ -37,11 +41,18 @@ const threeNodes: ClusterSpec = {
 /** Runs `program` against a fresh cluster in virtual time; a failed expectation fails the test. */
 const simulate = <A>(
   program: (cluster: Cluster.Cluster) => Effect.Effect<A, unknown, Scope.Scope>,
-  options: { readonly seed?: number; readonly spec?: ClusterSpec } = {}
+  options: {
+    readonly seed?: number
+    readonly spec?: ClusterSpec
+    readonly onResponse?: Network.NetworkOptions["onResponse"]
+  } = {}
 ): A => {
   const spec = options.spec ?? threeNodes
   const run = Effect.gen(function* () {
-    const network = yield* Network.make({ latency: spec.timing.apiLatency })
+    const latency = spec.timing.apiLatency
+    const network = yield* Network.make(
+      options.onResponse === undefined ? { latency } : { latency, onResponse: options.onResponse }
+    )
     return yield* program(yield* Cluster.make(spec, { network }))
   })
   const exit = new Simulation({ seed: options.seed ?? 1 }).run(
@@ -233,6 +244,106 @@ describe("Cluster", () => {
       })
     )
     expect(ready).toBe(6)
+  })
+
+  it("restartKubelet: the kubelet starts again and re-adopts the running containers; a stopped one stays stopped", () => {
+    const result = simulate((cluster) =>
+      Effect.gen(function* () {
+        yield* deployWeb(cluster, 3)
+        const node = (yield* webPods(cluster))[0]!.spec!.nodeName!
+        const runtime = cluster.runtime(node)!
+        const before = runtime.containers()
+        yield* cluster.restartKubelet(node)
+        yield* Effect.sleep(seconds(30))
+        const after = runtime.containers()
+        const ready = (yield* webPods(cluster)).filter(isReady).length
+        const other = cluster.nodeNames().find((name) => name !== node)!
+        yield* cluster.stopKubelet(other)
+        yield* cluster.restartKubelet(other)
+        yield* Effect.sleep(defaultTiming.nodeMonitorGracePeriod + seconds(20))
+        return {
+          before,
+          after,
+          ready,
+          nodeReady: yield* nodeReady(cluster, node),
+          stopped: yield* nodeReady(cluster, other)
+        }
+      })
+    )
+    expect(result.before.length).toBeGreaterThan(0)
+    expect(result.before.every((c) => c.running)).toBe(true)
+    expect(result.after).toEqual(result.before)
+    expect(result).toMatchObject({ ready: 3, nodeReady: true, stopped: false })
+  })
+
+  it("a kubelet crashed right after its first pod write: the old kubelet is answered nothing more, the new one converges", () => {
+    let crashing = false
+    const whileCrashing: Array<string> = []
+    const result = simulate(
+      (cluster) =>
+        Effect.gen(function* () {
+          yield* deployWeb(cluster, 3)
+          const node = (yield* webPods(cluster))[0]!.spec!.nodeName!
+          const runtime = yield* Effect.runtime<never>()
+          let restarts = 0
+          const crash = Effect.ensuring(
+            cluster.restartKubelet(node),
+            Effect.sync(() => {
+              crashing = false
+              restarts++
+            })
+          )
+          const armed = yield* cluster.network.armWrite(node, { kind: "pod", nth: 1 }, () => {
+            crashing = true
+            Runtime.runFork(runtime)(crash, { immediate: false })
+          })
+          yield* cluster.client.scale(Deployments, "web", 9, { namespace: "default" })
+          yield* waitUntil("9 ready", readyReplicas(cluster, 9), seconds(120))
+          return { fired: armed.fired(), restarts, containers: cluster.runtime(node)!.containers() }
+        }),
+      {
+        onResponse: (component) => {
+          if (crashing) whileCrashing.push(component)
+        }
+      }
+    )
+    expect([result.fired, result.restarts]).toEqual([true, 1])
+    expect(whileCrashing).toEqual([])
+    // One container per pod container: the new kubelet adopted what the old one ran.
+    const keys = result.containers.filter((c) => c.running).map((c) => `${c.podUid}/${c.container}`)
+    expect(new Set(keys).size).toBe(keys.length)
+  })
+
+  it("clockSkew: the node's kubelet stamps its heartbeats with its own clock, across restarts; its beats keep their pace", () => {
+    const hour = 3_600_000
+    const beat = defaultTiming.heartbeatInterval
+    const result = simulate((cluster) =>
+      Effect.gen(function* () {
+        yield* waitUntil("node-1 Ready", nodeReady(cluster, "node-1"), seconds(10))
+        // How far a node's last Lease renewal reads ahead of the simulation's time now.
+        const ahead = (node: string) =>
+          Effect.gen(function* () {
+            const lease = yield* cluster.client.get(Leases, node, { namespace: nodeLeaseNamespace })
+            return timeMillis(lease.spec?.renewTime)! - (yield* Clock.currentTimeMillis)
+          })
+        yield* cluster.clockSkew("node-1", hour)
+        yield* cluster.clockSkew("no-such-node", hour)
+        yield* Effect.sleep(beat + seconds(1))
+        const skewed = [yield* ahead("node-1"), yield* ahead("node-2")]
+        // Two readings a beat apart, half a beat after a renewal: one renewal in between.
+        yield* Effect.sleep(beat)
+        const paced = yield* ahead("node-1")
+        yield* cluster.restartKubelet("node-1")
+        yield* cluster.clockSkew("node-1", -hour)
+        yield* Effect.sleep(beat + seconds(1))
+        return { skewed, paced, behind: yield* ahead("node-1") }
+      })
+    )
+    const within = (value: number, offset: number) => value <= offset && value >= offset - beat - seconds(1)
+    expect(within(result.skewed[0]!, hour)).toBe(true)
+    expect(within(result.skewed[1]!, 0)).toBe(true)
+    expect(Math.abs(result.paced - result.skewed[0]!)).toBeLessThan(20)
+    expect(within(result.behind, -hour)).toBe(true)
   })
 
   it("registers an unschedulable group cordoned; nothing is placed there", () => {

@@ -5,7 +5,13 @@
  * through its own link of the network. Every component runs in a scope of its own, so faults can
  * stop and restart it; a restarted component keeps its identity, as a restarted process does, and
  * so takes its own leader Lease back at once.
+ *
+ * Each kubelet reads its node's clock: the simulation's time plus the node's skew (`clockSkew`),
+ * looked up on every reading, so a skew set later or kept across kubelet restarts shows at once.
+ * What the runtime does on the kubelet's behalf reads the same clock. Sleeps take the same virtual
+ * time on every node.
  */
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -62,6 +68,13 @@ export interface Cluster {
   readonly stopKubelet: (node: string) => Effect.Effect<void>
   /** A fresh kubelet starts and re-adopts the containers (not on a crashed node). */
   readonly startKubelet: (node: string) => Effect.Effect<void>
+  /** The running kubelet crashes and starts again at once, empty, and re-adopts; nothing when none runs. */
+  readonly restartKubelet: (node: string) => Effect.Effect<void>
+  /**
+   * The node's clock reads `offsetMillis` ahead of the simulation's (negative: behind) from now
+   * on, across kubelet restarts; sleeps are unchanged. Nothing for a node not known.
+   */
+  readonly clockSkew: (node: string, offsetMillis: number) => Effect.Effect<void>
   /** The pod's running container of that name exits with `exitCode`; false when no node runs one. */
   readonly crashContainer: (podUid: string, container: string, exitCode: number) => Effect.Effect<boolean>
   /** The component loses its memory and starts again (the API server: every watch ends). */
@@ -107,12 +120,26 @@ interface SimNode {
   readonly group: NodeGroup
   readonly runtime: SimRuntime.SimRuntime
   kubelet: Scope.CloseableScope | undefined
+  /** How far the node's clock reads ahead of the simulation's, ms. */
+  skew: number
+  readonly clock: Clock.Clock
 }
+
+/** `base`'s time plus `skew()` ms; sleeps as `base`. */
+const skewedClock = (base: Clock.Clock, skew: () => number): Clock.Clock => ({
+  [Clock.ClockTypeId]: Clock.ClockTypeId,
+  unsafeCurrentTimeMillis: () => base.unsafeCurrentTimeMillis() + skew(),
+  currentTimeMillis: Effect.sync(() => base.unsafeCurrentTimeMillis() + skew()),
+  unsafeCurrentTimeNanos: () => base.unsafeCurrentTimeNanos() + BigInt(skew()) * 1_000_000n,
+  currentTimeNanos: Effect.sync(() => base.unsafeCurrentTimeNanos() + BigInt(skew()) * 1_000_000n),
+  sleep: (duration) => base.sleep(duration)
+})
 
 /** Builds and starts the cluster in the current scope; closing it stops every component. */
 export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<Cluster, never, Scope.Scope> =>
   Effect.gen(function* () {
     const clusterScope = yield* Effect.scope
+    const clock = yield* Effect.clock
     const network = options.network
     const timing = spec.timing
     const profile = schedulerProfile(spec.scheduler.profile)
@@ -174,7 +201,7 @@ export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<
         taints: group.taints,
         heartbeatInterval: Duration.millis(timing.heartbeatInterval)
       })
-      return Effect.provideService(kubelet, ContainerRuntime, node.runtime)
+      return kubelet.pipe(Effect.provideService(ContainerRuntime, node.runtime), Effect.withClock(node.clock))
     }
 
     // An unschedulable group's Node is created cordoned before its kubelet registers, so no pod lands there first.
@@ -228,7 +255,13 @@ export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<
               }),
               clusterScope
             )
-            const node: SimNode = { group, runtime, kubelet: undefined }
+            const node: SimNode = {
+              group,
+              runtime,
+              kubelet: undefined,
+              skew: 0,
+              clock: skewedClock(clock, () => node.skew)
+            }
             nodes.set(name, node)
             if (!group.unschedulable) return yield* startKubelet(name)
             // The kubelet's scope holds the cordon too, so stopping the node before it registers stops both.
@@ -252,6 +285,20 @@ export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<
         yield* crashNode(name)
         yield* node.runtime.boot
         yield* startKubelet(name)
+      })
+
+    const restartKubelet = (name: string) =>
+      Effect.gen(function* () {
+        if (nodes.get(name)?.kubelet === undefined) return
+        yield* stopKubelet(name)
+        yield* network.cutWatches(name)
+        yield* startKubelet(name)
+      })
+
+    const clockSkew = (name: string, offsetMillis: number) =>
+      Effect.sync(() => {
+        const node = nodes.get(name)
+        if (node !== undefined) node.skew = offsetMillis
       })
 
     const crashContainer = (podUid: string, container: string, exitCode: number) =>
@@ -284,6 +331,8 @@ export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<
       restartNode,
       stopKubelet,
       startKubelet,
+      restartKubelet,
+      clockSkew,
       crashContainer,
       restartComponent
     }

@@ -2,8 +2,20 @@
  * One component's connection to the API server in the simulated network. A cut drops it: every
  * watch carried over it ends at once, idle or not (the server's `stop` ends the watch where it
  * waits, so no fiber per watch races the cut), and lines still in transit are lost.
+ *
+ * A lag (`delay`) makes the component a lagging reader: each watch line that reaches it while a
+ * lag is in force is held that long, in order, and reading goes on meanwhile, so a line is late
+ * by the lag in force when it arrived, not by the sum of the lags before it. Lines held when the
+ * lag ends still come, in order; a cut drops them. With no lag and nothing held a line passes as
+ * it comes, with no fiber of its own.
  */
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { WatchLine } from "../../core/apiserver/ApiRequest.js"
 
@@ -14,15 +26,21 @@ export interface Link {
   /** Bumped by every `cut`: a call that started in an earlier generation was cut while in flight. */
   readonly generation: () => number
   /**
-   * `lines` (already delayed by the network) as the component receives them: in order, until they
-   * end, or until a `cut` or `close` ends the link's watches (at once when a cut came after
-   * generation `since`). Without `stop` a cut ends the watch at its next line.
+   * `lines` (already delayed by the network) as the component receives them: in order, held by
+   * the lag in force when each arrives, until they end, or until a `cut` or `close` ends the link's
+   * watches (at once when a cut came after generation `since`). Without `stop` a cut ends the watch
+   * at its next line.
    */
   readonly carry: (lines: Stream.Stream<WatchLine>, stop: Stop | undefined, since?: number) => Stream.Stream<WatchLine>
   /** The connection drops: every carried watch ends at once, lines not yet received are lost. */
   readonly cut: Effect.Effect<void>
   /** The server ends every carried watch with `last` (an ERROR line), dropping what it had not sent. */
   readonly close: (last: WatchLine) => Effect.Effect<void>
+  /**
+   * Starts a lag of `by` ms on every line that arrives while it is in force (the largest lag in
+   * force applies); answers its end.
+   */
+  readonly delay: (by: number) => () => void
 }
 
 /** A link with nothing carried yet. */
@@ -30,15 +48,18 @@ export const make = (): Link => {
   let generation = 0
   // Insertion order: watches end in the order they opened, the same on every run.
   const open = new Set<Stop>()
+  const lags: Array<{ readonly by: number }> = []
+  const lag = () => lags.reduce((largest, l) => Math.max(largest, l.by), 0)
 
   const carry = (lines: Stream.Stream<WatchLine>, stop: Stop | undefined, since = generation) =>
     Stream.suspend(() => {
       if (since !== generation) return Stream.empty
       const end: Stop = stop ?? (() => Effect.void)
       open.add(end)
+      const live = () => generation === since
       // A line that was on its way when the link was cut never arrives.
-      return lines.pipe(
-        Stream.takeWhile(() => generation === since),
+      return lagging(lines, lag, live).pipe(
+        Stream.takeWhile(live),
         Stream.ensuring(Effect.sync(() => open.delete(end)))
       )
     })
@@ -57,6 +78,89 @@ export const make = (): Link => {
       generation++
       return endAll(undefined)
     }),
-    close: endAll
+    close: endAll,
+    delay: (by) => {
+      const entry = { by }
+      lags.push(entry)
+      return () => {
+        const at = lags.indexOf(entry)
+        if (at >= 0) lags.splice(at, 1)
+      }
+    }
   }
 }
+
+interface Held {
+  /** Virtual epoch ms at which the component receives it. */
+  readonly due: number
+  readonly lines: Chunk.Chunk<WatchLine>
+}
+
+type Pull = Effect.Effect<Chunk.Chunk<WatchLine>, Option.Option<never>>
+
+/**
+ * `lines` held by `lag()` (read as each chunk arrives), in order, while `live()`. While lines are
+ * held, one read runs ahead in a fiber of the stream's scope, so later lines keep arriving.
+ */
+const lagging = (lines: Stream.Stream<WatchLine>, lag: () => number, live: () => boolean) =>
+  Stream.fromPull(
+    Effect.gen(function* () {
+      const scope = yield* Effect.scope
+      const pull = yield* Stream.toPull(lines)
+      const held: Array<Held> = []
+      let reading: Fiber.RuntimeFiber<Chunk.Chunk<WatchLine>, Option.Option<never>> | undefined
+      let ended = false
+
+      const hold = (chunk: Chunk.Chunk<WatchLine>, by: number) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          if (Chunk.isNonEmpty(chunk)) held.push({ due: now + by, lines: chunk })
+        })
+
+      // Lines are held: hand the first on when due, taking in what the read ahead brings meanwhile.
+      const heldLoop: Pull = Effect.gen(function* () {
+        while (true) {
+          if (!live() || (ended && held.length === 0)) return yield* Effect.fail(Option.none())
+          if (held.length === 0) {
+            // The read ahead, when one is under way, brings the next chunk.
+            const chunk = yield* Effect.ensuring(
+              reading === undefined ? pull : Fiber.join(reading),
+              Effect.sync(() => (reading = undefined))
+            )
+            const by = lag()
+            if (by <= 0 || Chunk.isEmpty(chunk)) return chunk
+            yield* hold(chunk, by)
+            continue
+          }
+          const first = held[0]!
+          const wait = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sleep(Math.max(0, first.due - now)))
+          if (reading === undefined && !ended) reading = yield* Effect.forkIn(pull, scope)
+          const running = reading
+          if (running === undefined) yield* wait
+          else if (yield* Effect.raceFirst(Effect.as(Fiber.await(running), true), Effect.as(wait, false))) {
+            reading = undefined
+            const exit = yield* Fiber.await(running)
+            if (Exit.isSuccess(exit)) yield* hold(exit.value, lag())
+            else if (Option.isSome(Cause.failureOption(exit.cause))) ended = true
+            else return yield* Effect.failCause(exit.cause)
+            continue
+          }
+          if (!live()) continue
+          held.shift()
+          return first.lines
+        }
+      })
+
+      // Nothing held and no read ahead: a plain pull, held only when a lag is in force as it arrives.
+      const next: Pull = Effect.suspend(() =>
+        held.length > 0 || reading !== undefined || ended
+          ? heldLoop
+          : Effect.flatMap(pull, (chunk) => {
+              const by = lag()
+              return by <= 0 || Chunk.isEmpty(chunk)
+                ? Effect.succeed(chunk)
+                : Effect.zipRight(hold(chunk, by), heldLoop)
+            })
+      )
+      return next
+    })
+  )

@@ -5,10 +5,12 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import type * as Scope from "effect/Scope"
+import * as Runtime from "effect/Runtime"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { KubeObject } from "../../core/api/meta.js"
 import { type Pod, Pods } from "../../core/api/Pod.js"
+import { type Service, Services } from "../../core/api/Service.js"
 import type { WatchLine } from "../../core/apiserver/ApiRequest.js"
 import * as ApiServer from "../../core/apiserver/ApiServer.js"
 import * as Client from "../../core/client/Client.js"
@@ -28,11 +30,27 @@ const pod = (name: string): Pod =>
     spec: { containers: [{ name: "main", image: "nginx:1.27" }] }
   }) as unknown as Pod
 
+const service = (name: string): Service =>
+  ({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name },
+    spec: { ports: [{ port: 80 }] }
+  }) as unknown as Service
+
 /** A MemoryStore, the API server over the network's store, and a Client per component over the network. */
-const world = (latency: Range = { min: 1, max: 5 }, onWatch?: Network.NetworkOptions["onWatch"]) =>
+const world = (
+  latency: Range = { min: 1, max: 5 },
+  onWatch?: Network.NetworkOptions["onWatch"],
+  onResponse?: Network.NetworkOptions["onResponse"]
+) =>
   Effect.gen(function* () {
     const memory = yield* MemoryStore.make
-    const net = yield* Network.make(onWatch === undefined ? { latency } : { latency, onWatch })
+    const net = yield* Network.make({
+      latency,
+      ...(onWatch === undefined ? {} : { onWatch }),
+      ...(onResponse === undefined ? {} : { onResponse })
+    })
     const server = yield* Effect.provideService(ApiServer.make(), Store, net.store(memory))
     const clientOf = (component: string) =>
       Effect.provideService(Client.make, Transport, net.transport(component, server))
@@ -367,6 +385,176 @@ describe("Network", () => {
     ])
     const versions = log.map((line) => Number(line.split(" ")[3]))
     expect(versions).toEqual([...versions].sort((x, y) => x - y))
+  })
+
+  it("delayWatches: lines arrive late by the largest lag in force, in order; held lines still come after its end", () => {
+    const arrivals = run(
+      Effect.gen(function* () {
+        const clock = yield* Effect.clock
+        const arrivals: Record<string, Array<readonly [string, number]>> = {}
+        const onWatch = (component: string) => (line: WatchLine) => {
+          const seen = (arrivals[component] ??= [])
+          seen.push([`${line.type} ${(line.object as KubeObject).metadata.name}`, clock.unsafeCurrentTimeMillis()])
+        }
+        const { net, clientOf, scenario } = yield* world({ min: 1, max: 1 }, onWatch)
+        for (const component of ["node-1", "node-2"]) {
+          const client = yield* clientOf(component)
+          yield* Effect.forkScoped(Stream.runDrain(client.watch(Pods)))
+        }
+        // Each line is in by 10 ms after its create.
+        const create = (name: string) => Effect.zipRight(scenario.create(Pods, pod(name)), Effect.sleep(10))
+        yield* Effect.sleep(100)
+        yield* create("a")
+        const endShort = yield* net.delayWatches("node-1", 1_000)
+        yield* create("b")
+        const endLong = yield* net.delayWatches("node-1", 3_000)
+        yield* create("c")
+        yield* endLong
+        yield* endLong
+        yield* create("d")
+        yield* endShort
+        yield* create("e")
+        yield* Effect.sleep(5_000)
+        yield* scenario.delete(Pods, "a")
+        yield* Effect.sleep(100)
+        return arrivals
+      })
+    )
+    const delayed = arrivals["node-1"]!
+    const onTime = arrivals["node-2"]!
+    expect(delayed.map(([line]) => line)).toEqual(["ADDED a", "ADDED b", "ADDED c", "ADDED d", "ADDED e", "DELETED a"])
+    expect(onTime.map(([line]) => line)).toEqual(delayed.map(([line]) => line))
+    const lateBy = delayed.map(([, at], i) => at - onTime[i]![1])
+    // a before any lag; b by the first; c by the larger; d and e come behind c (d's own lag would be 1 s); the delete on time.
+    expect([lateBy[0], lateBy[1], lateBy[2], lateBy[5]]).toEqual([0, 1_000, 3_000, 0])
+    expect(delayed[3]![1]).toBe(delayed[2]![1])
+    expect(delayed[4]![1]).toBe(delayed[2]![1])
+    expect(lateBy[3]).toBeGreaterThan(1_000)
+  })
+
+  it("delayWatches: a cut drops the held lines and ends the watch at once; the informer re-lists and catches up", () => {
+    const result = run(
+      Effect.gen(function* () {
+        const { net, clientOf, scenario } = yield* world({ min: 1, max: 1 })
+        const node = yield* clientOf("node-1")
+        const watch = yield* Effect.fork(Stream.runCollect(node.watch(Pods)))
+        yield* Effect.sleep(100)
+        const end = yield* net.delayWatches("node-1", 10_000)
+        yield* scenario.create(Pods, pod("a"))
+        yield* Effect.sleep(100)
+        const startedAt = yield* Clock.currentTimeMillis
+        yield* net.cutWatches("node-1")
+        const seen = yield* Fiber.join(watch)
+        const endedAfter = (yield* Clock.currentTimeMillis) - startedAt
+        // An informer lags too while the delay lasts, and converges once it ends.
+        const informer = yield* Effect.provideService(Informer.make(Pods), Client.Client, node)
+        const listed = yield* eventually(() => names(informer.list()).join() === "a", 5)
+        yield* scenario.create(Pods, pod("b"))
+        yield* Effect.sleep(5_000)
+        const stale = names(informer.list()).join()
+        yield* end
+        const converged = yield* eventually(() => names(informer.list()).join() === "a,b", 30)
+        return { seen: seen.length, endedAfter, listed, stale, converged }
+      })
+    )
+    expect(result).toEqual({ seen: 0, endedAfter: 0, listed: true, stale: "a", converged: true })
+  })
+
+  it("armWrite: the nth matching write is applied, its reply lost after the usual delay; other writes do not count", () => {
+    const result = run(
+      Effect.gen(function* () {
+        const answered: Array<string> = []
+        const onResponse = (component: string, request: { readonly method: string }, response: { status: number }) => {
+          answered.push(`${component} ${request.method} ${response.status}`)
+        }
+        const { net, clientOf, scenario } = yield* world({ min: 5, max: 5 }, undefined, onResponse)
+        const manager = yield* clientOf("controller-manager")
+        let onWrites = 0
+        const armed = yield* net.armWrite("controller-manager", { kind: "pod", nth: 3 }, () => onWrites++)
+        const other = yield* net.armWrite("scheduler", { nth: 1 }, () => onWrites++)
+        // Another component's writes, writes of other kinds, failed writes and reads do not count.
+        yield* scenario.create(Pods, pod("x"))
+        yield* manager.create(Services, service("s"))
+        yield* manager.create(Pods, pod("a"))
+        const conflict = yield* errorTag(manager.create(Pods, pod("a")))
+        yield* manager.get(Pods, "a")
+        yield* manager.patch(Pods, "a", { metadata: { labels: { x: "1" } } }, { type: "merge" })
+        const before = { fired: armed.fired(), onWrites }
+        const start = yield* Clock.currentTimeMillis
+        const lost = yield* errorTag(manager.create(Pods, pod("b")))
+        const millis = (yield* Clock.currentTimeMillis) - start
+        const written = (yield* scenario.get(Pods, "b")).metadata.name
+        // It fires once: the next write is answered.
+        yield* manager.delete(Pods, "b")
+        const scheduler = yield* clientOf("scheduler")
+        yield* other.disarm
+        yield* scheduler.create(Pods, pod("c"))
+        return { answered, conflict, before, lost, millis, written, fired: [armed.fired(), other.fired()], onWrites }
+      })
+    )
+    expect(result).toEqual({
+      answered: [
+        "scenario POST 201",
+        "controller-manager POST 201",
+        "controller-manager POST 201",
+        "controller-manager POST 409",
+        "controller-manager GET 200",
+        "controller-manager PATCH 200",
+        // The lost reply is not seen; the write is in the store.
+        "scenario GET 200",
+        "controller-manager DELETE 200",
+        "scheduler POST 201"
+      ],
+      conflict: "AlreadyExists",
+      before: { fired: false, onWrites: 0 },
+      lost: "Unreachable",
+      millis: 10,
+      written: "b",
+      fired: [true, false],
+      onWrites: 1
+    })
+  })
+
+  it("armWrite that crashes the writer: it never acts after its nth write, even at 0 ms latency", () => {
+    // The crash is forked from onWrite: started at once, or queued behind the writer.
+    const outcome = (latency: Range, immediate: boolean) =>
+      run(
+        Effect.gen(function* () {
+          const { net, clientOf, scenario } = yield* world(latency)
+          const client = yield* clientOf("controller-manager")
+          const runtime = yield* Effect.runtime<never>()
+          const scope = yield* Scope.make()
+          const log: Array<string> = []
+          yield* net.armWrite("controller-manager", { nth: 3 }, () => {
+            log.push("crash")
+            Runtime.runFork(runtime)(Scope.close(scope, Exit.void), { immediate })
+          })
+          // A reconcile writing pod after pod, acting on every answer, failures included.
+          const reconcile = Effect.forEach(
+            [1, 2, 3, 4, 5],
+            (i) =>
+              Effect.gen(function* () {
+                log.push(`write ${i}`)
+                const written = yield* Effect.either(client.create(Pods, pod(`p${i}`)))
+                log.push(`${written._tag === "Right" ? "written" : "failed"} ${i}`)
+              }),
+            { discard: true }
+          )
+          yield* Effect.forkIn(reconcile, scope)
+          yield* Effect.sleep(1_000)
+          return { log, stored: names((yield* scenario.list(Pods)).items) }
+        })
+      )
+    for (const [latency, immediate] of [
+      [{ min: 0, max: 0 }, false],
+      [{ min: 0, max: 0 }, true],
+      [{ min: 1, max: 5 }, false]
+    ] as const) {
+      expect(outcome(latency, immediate)).toEqual({
+        log: ["write 1", "written 1", "write 2", "written 2", "write 3", "crash"],
+        stored: ["p1", "p2", "p3"]
+      })
+    }
   })
 
   it("cutWatches ends one component's watches, or everyone's", () => {

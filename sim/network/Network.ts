@@ -19,6 +19,12 @@
  * partitioned. A request in flight when its link is cut (partition or `cutWatches`) fails with
  * `Unreachable` even though the server may have acted on it, as over a real network.
  *
+ * Watch-level and state-triggered faults: `delayWatches` makes a component a lagging reader (its
+ * informers act on stale state), `cutWatches` drops its watches, and `armWrite` loses the reply to
+ * a component's N-th write after the server applied it (an ambiguous commit), calling back at that
+ * instant so the runner can crash the component right after the write. `onResponse` sees what a
+ * component is answered (an acknowledged write), `onWatch` what its watches deliver.
+ *
  * The API server must be built over `store(inner)` for store outages to show. When the store
  * becomes unavailable, every open watch of every component ends with a 503 ERROR line, as the
  * API server's own store watches would fail; the store watches under them fail only at their next
@@ -26,11 +32,13 @@
  */
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Random from "effect/Random"
 import * as Stream from "effect/Stream"
 import { toStatus } from "../../core/api/errors.js"
 import type { ApiRequest, ApiResponse, WatchLine } from "../../core/apiserver/ApiRequest.js"
 import type { ApiServer } from "../../core/apiserver/ApiServer.js"
+import * as Route from "../../core/apiserver/Route.js"
 import { unavailable as unavailableStatus } from "../../core/apiserver/StoreErrors.js"
 import { type Transport, Unreachable } from "../../core/client/Transport.js"
 import { type Store, StoreUnavailable } from "../../core/store/Store.js"
@@ -42,6 +50,22 @@ export interface NetworkOptions {
   readonly latency: Range
   /** Called when a watch response starts; the returned function sees each line the component receives. */
   readonly onWatch?: (component: string, request: ApiRequest) => (line: WatchLine) => void
+  /** Called with every answer but a watch that a component receives (not for a call that fails or whose reply is lost). */
+  readonly onResponse?: (component: string, request: ApiRequest, response: ApiResponse) => void
+}
+
+/** Which writes of a component an armed write counts (see `Network.armWrite`). */
+export interface WriteMatch {
+  /** Only writes to objects of this kind, lower-case singular (`replicaset`, `pod`); any when absent. */
+  readonly kind?: string
+  /** The matching write, counted from 1 from the arming on, that fires. */
+  readonly nth: number
+}
+
+/** An armed write: whether it fired, and how to stop counting. */
+export interface ArmedWrite {
+  readonly fired: () => boolean
+  readonly disarm: Effect.Effect<void>
 }
 
 export interface Network {
@@ -58,6 +82,20 @@ export interface Network {
    * force sets the latency; with none, `options.latency`.
    */
   readonly slow: (latency: Range) => Effect.Effect<Effect.Effect<void>>
+  /**
+   * Starts a lag of watch lines to `component`: each line that reaches it while the lag is in force
+   * comes `by` ms later, in order (a lagging informer); answers its end. Overlapping lags: the
+   * largest in force applies. Lines held when it ends still come, in order.
+   */
+  readonly delayWatches: (component: string, by: number) => Effect.Effect<Effect.Effect<void>>
+  /**
+   * Counts the successful writes of `component` from now (POST, PUT, PATCH, DELETE answered 2xx,
+   * of `match.kind` when given). At the `match.nth` the server has applied it; `onWrite` is called
+   * at once, and the reply is lost: the caller gets `Unreachable` after the usual return delay, and
+   * only after everything `onWrite` forked has run as far as it can at this instant (a crashed
+   * component cannot act between its write and its crash). Fires once.
+   */
+  readonly armWrite: (component: string, match: WriteMatch, onWrite: () => void) => Effect.Effect<ArmedWrite>
   /** Ends open watches: every component's (an API server restart) or one component's (its restart). */
   readonly cutWatches: (component?: string) => Effect.Effect<void>
   /** `inner` as the API server reaches it: every call fails with StoreUnavailable while the store is unavailable. */
@@ -109,6 +147,34 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
       return min === max ? Effect.sleep(min) : Effect.flatMap(Random.nextIntBetween(min, max + 1), sleepMillis)
     })
 
+    // The armed writes per component, in arming order.
+    const armed = new Map<string, Array<Armed>>()
+
+    /** Counts the write `request` answered with `response`; true when an armed write of `component` fires. */
+    const fires = (component: string, request: ApiRequest, response: ApiResponse): boolean => {
+      const inForce = armed.get(component)
+      if (inForce === undefined || !isAppliedWrite(request, response)) return false
+      const kind = kindOf(request)
+      let fired = false
+      for (const write of [...inForce]) {
+        if (write.kind !== undefined && write.kind !== kind) continue
+        write.count++
+        if (write.count < write.nth) continue
+        write.fired = true
+        disarm(component, write)
+        write.onWrite()
+        fired = true
+      }
+      return fired
+    }
+
+    const disarm = (component: string, write: Armed) => {
+      const inForce = armed.get(component) ?? []
+      const at = inForce.indexOf(write)
+      if (at >= 0) inForce.splice(at, 1)
+      if (inForce.length === 0) armed.delete(component)
+    }
+
     const transport = (component: string, server: ApiServer["Type"]): Transport["Type"] => {
       const link = linkOf(component)
       const unreachable = () =>
@@ -119,9 +185,17 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
           yield* delay
           if (cutOff(component)) return yield* Effect.fail(unreachable())
           const response = yield* server.handle(req)
+          if (fires(component, req, response)) {
+            // The timer at this instant fires after every runnable fiber, so what onWrite forked runs first.
+            yield* Effect.zipRight(delay, Effect.sleep(0))
+            return yield* Effect.fail(unreachable())
+          }
           yield* delay
           if (cutOff(component) || link.generation() !== since) return yield* Effect.fail(unreachable())
-          if (response._tag !== "Watch") return response
+          if (response._tag !== "Watch") {
+            options.onResponse?.(component, req, response)
+            return response
+          }
           const see = options.onWatch?.(component, req)
           const carried = link.carry(
             // Only lines travel: an empty chunk (the end of a halted watch) takes no time.
@@ -192,6 +266,13 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
             slowPeriods.splice(slowPeriods.indexOf(period), 1)
           })
         }),
+      delayWatches: (component, by) => Effect.sync(() => once(linkOf(component).delay(by))),
+      armWrite: (component, match, onWrite) =>
+        Effect.sync(() => {
+          const write: Armed = { kind: match.kind?.toLowerCase(), nth: match.nth, count: 0, fired: false, onWrite }
+          armed.set(component, [...(armed.get(component) ?? []), write])
+          return { fired: () => write.fired, disarm: Effect.sync(() => disarm(component, write)) }
+        }),
       cutWatches: (component) =>
         Effect.suspend(() =>
           component === undefined
@@ -249,6 +330,27 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
       })
     }
   })
+
+/** A write armed to fire, and how far it has counted. */
+interface Armed {
+  readonly kind: string | undefined
+  readonly nth: number
+  count: number
+  fired: boolean
+  readonly onWrite: () => void
+}
+
+const writeMethods: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH", "DELETE"])
+
+/** A write the server applied: a 2xx answer to POST, PUT, PATCH or DELETE that was not a dry run. */
+const isAppliedWrite = (request: ApiRequest, response: ApiResponse): boolean =>
+  writeMethods.has(request.method) && response.status >= 200 && response.status < 300 && !request.query.has("dryRun")
+
+/** The kind a request writes, lower-case singular (a subresource's write is its object's); "" for no resource. */
+const kindOf = (request: ApiRequest): string => {
+  const route = Route.route(request.path)
+  return Either.isRight(route) && route.right._tag === "Resource" ? route.right.resource.singular : ""
+}
 
 /** `undo` as an effect that acts on its first run only, so ending a fault twice ends it once. */
 const once = (undo: () => void): Effect.Effect<void> => {

@@ -192,6 +192,30 @@ describe("SimRuntime", () => {
     )
   })
 
+  it("containers lists every container the node holds, sorted, with whether it runs; none while down", () => {
+    simulate(
+      Effect.gen(function* () {
+        const runtime = yield* SimRuntime.make({ ...options, containerStart: instant })
+        const first = yield* runPod(runtime, "nginx:1.27")
+        const second = yield* runPod(runtime, "nginx:1.27")
+        // A second "main" of the first pod, as a kubelet that did not re-adopt the first would start.
+        const again = yield* runtime.createContainer(config(first.pod, first.sandbox.id, "nginx:1.27"))
+        yield* runtime.startContainer(again)
+        yield* runtime.stopContainer(second.id, 0)
+        const entry = (podUid: string, id: string, running: boolean) => ({ podUid, container: "main", id, running })
+        const key = (c: SimRuntime.NodeContainer) => `${c.podUid} ${c.container} ${c.id}`
+        const expected = [
+          entry(first.pod.uid, first.id, true),
+          entry(first.pod.uid, again, true),
+          entry(second.pod.uid, second.id, false)
+        ]
+        expect(runtime.containers()).toEqual(expected.sort((a, b) => (key(a) < key(b) ? -1 : 1)))
+        yield* runtime.crash
+        expect(runtime.containers()).toEqual([])
+      })
+    )
+  })
+
   it("usage sums the requests of running containers", () => {
     simulate(
       Effect.gen(function* () {

@@ -12,6 +12,8 @@
  *   stop, and every call fails with RuntimeError("node is down") until `boot()`, which finds the
  *   node empty (but for its images).
  * - Resource usage is the sum of the requests of the running containers.
+ * - `containers()` lists every container the node holds, as the invariants on containers read it:
+ *   two running containers for one pod's container (a kubelet that did not re-adopt) both show.
  */
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
@@ -61,7 +63,22 @@ export interface SimRuntime extends RuntimeService {
   readonly usage: () => Usage
   /** The pods that have a sandbox or a container (in any state) on the node, sorted; none while down. */
   readonly podUids: () => ReadonlyArray<string>
+  /** Every container the node holds, in any state, sorted by pod uid, name and id; none while down. */
+  readonly containers: () => ReadonlyArray<NodeContainer>
 }
+
+/** A container as the node holds it: whose, which, and whether it runs. */
+export interface NodeContainer {
+  readonly podUid: string
+  readonly container: string
+  readonly id: string
+  readonly running: boolean
+}
+
+const order = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0)
+
+const compareContainers = (a: NodeContainer, b: NodeContainer): number =>
+  order(a.podUid, b.podUid) || order(a.container, b.container) || order(a.id, b.id)
 
 /**
  * The pod IP range of the `k`-th node (1-based, in cluster order): 10.244.k.2 onward, the second
@@ -219,6 +236,12 @@ export const make = (options: SimRuntimeOptions): Effect.Effect<SimRuntime, neve
         const sandboxes = Effect.runSync(Effect.orElseSucceed(inner.listSandboxes, () => []))
         const uids = new Set([...sandboxes, ...Effect.runSync(listed(inner))].map((item) => item.pod.uid))
         return [...uids].sort()
+      },
+      containers: () => {
+        if (inner === undefined) return []
+        return Effect.runSync(listed(inner))
+          .map((c) => ({ podUid: c.pod.uid, container: c.name, id: c.id, running: c.state === "Running" }))
+          .sort(compareContainers)
       }
     }
     return runtime
