@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import * as Api from "./api.bench.js"
+import * as Fuzz from "./fuzz.js"
 import * as Scheduler from "./scheduler.bench.js"
 import { type Row, runSuite } from "./harness.js"
 import * as Simulation from "./simulation.js"
@@ -30,6 +31,12 @@ describe("bench", () => {
   it("measures scheduling throughput against the read-once loop", { timeout: 60_000 }, async () => {
     const rows = await Scheduler.throughput({ nodes: [20], pods: 50, runPods: 20, runNodes: [20] })
     expectFigures(rows, 3)
+    expect(rows[0]!.ratio).toBe(1)
+  })
+
+  it("measures fuzz runs per second against plain runs", { timeout: 120_000 }, async () => {
+    const rows = await Fuzz.fuzzRows({ runs: 1 })
+    expectFigures(rows, 2)
     expect(rows[0]!.ratio).toBe(1)
   })
 

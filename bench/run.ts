@@ -7,6 +7,7 @@
  * with `--quick`.
  */
 import * as Api from "./api.bench.js"
+import * as Fuzz from "./fuzz.js"
 import { formatRows, runSuite, type Row } from "./harness.js"
 import * as Real from "./real.js"
 import * as Scheduler from "./scheduler.bench.js"
@@ -34,6 +35,7 @@ const main = async (args: ReadonlyArray<string>): Promise<void> => {
     ))
   )
   rows.push(...(await Simulation.simulationRows(full ? Simulation.full : quick ? Simulation.smoke : Simulation.quick)))
+  rows.push(...(await Fuzz.fuzzRows(quick ? Fuzz.smoke : Fuzz.quick)))
   process.stdout.write(formatRows(rows) + "\n")
 }
 

@@ -447,6 +447,72 @@ const runCommand = Command.make(
     )
 ).pipe(Command.withDescription("Run scenario files in simulation (exit 0 pass, 1 fail, 2 invalid file)"))
 
+const fuzzCommand = Command.make(
+  "fuzz",
+  {
+    path: Args.text({ name: "SCENARIO" }).pipe(Args.withDescription("the scenario file to inject faults into")),
+    runs: Options.integer("runs").pipe(Options.withDefault(100), Options.withDescription("how many runs to draw")),
+    seed: Options.integer("seed").pipe(
+      Options.withDescription("fast-check's seed (default: drawn, and printed)"),
+      Options.optional
+    ),
+    faults: Options.text("faults").pipe(
+      Options.withDescription("the fault kinds to draw, comma-separated (default: all)"),
+      Options.optional
+    ),
+    maxFaults: Options.integer("max-faults").pipe(
+      Options.withDefault(3),
+      Options.withDescription("at most this many faults per run")
+    ),
+    interleave: Options.choice("interleave", ["fifo", "random"]).pipe(
+      Options.withDefault("fifo" as const),
+      Options.withDescription("random: fast-check also draws (and shrinks) the order of runnable fibers")
+    ),
+    invariants: Options.text("invariants").pipe(
+      Options.withDescription(
+        "invariants to check, comma-separated; default: all, with converged, quiet and differential"
+      ),
+      Options.optional
+    ),
+    heal: Options.text("heal").pipe(
+      Options.withDefault("2m"),
+      Options.withDescription("the heal phase after the longest fault, before liveness is judged")
+    ),
+    longest: Options.text("longest").pipe(
+      Options.withDefault("1m"),
+      Options.withDescription("the longest a timed fault lasts (or a crashed node stays down)")
+    ),
+    replay: Options.text("replay").pipe(
+      Options.withDescription("run again the failure of a replay token, exactly"),
+      Options.optional
+    )
+  },
+  (o) =>
+    Effect.flatMap(
+      Effect.flatMap(
+        Effect.promise(() => import("./fuzz.js")),
+        ({ fuzz }) =>
+          fuzz({
+            path: o.path,
+            runs: o.runs,
+            seed: Option.getOrUndefined(o.seed),
+            faults: Option.getOrUndefined(o.faults),
+            maxFaults: o.maxFaults,
+            interleave: o.interleave,
+            invariants: Option.getOrUndefined(o.invariants),
+            heal: o.heal,
+            longest: o.longest,
+            replay: Option.getOrUndefined(o.replay)
+          })
+      ),
+      (code) => Effect.sync(() => (process.exitCode = code))
+    )
+).pipe(
+  Command.withDescription(
+    "Inject drawn fault schedules into a scenario, check invariants, shrink a failure (exit 0 pass, 1 fail, 2 invalid)"
+  )
+)
+
 const minik8s = Command.make("minik8s").pipe(
   Command.withDescription("A small, faithful Kubernetes: real mode over etcd and Docker, or deterministic simulation"),
   Command.withSubcommands([
@@ -461,7 +527,8 @@ const minik8s = Command.make("minik8s").pipe(
     deleteCmd,
     scaleCommand,
     logsCommand,
-    runCommand
+    runCommand,
+    fuzzCommand
   ])
 )
 

@@ -46,8 +46,8 @@ const perScenario = (path: string, name: string, several: boolean) => {
 
 const read = (path: string) => Fs.readFileSync(path, "utf8")
 
-/** Loads and validates one file: the scenario, or the one line that says what is wrong. */
-const load = (file: string): Either.Either<Scenario, string> => {
+/** Loads and validates one scenario file: the scenario, or the one line that says what is wrong. */
+export const load = (file: string): Either.Either<Scenario, string> => {
   let text: string
   try {
     text = read(file)

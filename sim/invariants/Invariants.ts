@@ -1,31 +1,49 @@
 /**
- * The invariants of a run (SCENARIOS.md "Invariants"): the chosen checkers, fed by the world's
- * events, by every watch line a component receives (plug `onWatchLine` into the network's
- * `onWatch`), and at the end by the runner. Each violation is recorded once, with the virtual
- * time it was found, in the order found; one that stops and starts again is recorded again.
+ * The invariants of a run (SCENARIOS.md "Invariants"): the chosen checkers and the user's own,
+ * fed by the world's events, by every watch line a component receives (plug `onWatchLine` into
+ * the network's `onWatch`), by every response it receives (`onResponse` into its `onResponse`),
+ * and at the end by the runner. Each violation is recorded once, with the virtual time it was
+ * found, in the order found; one that stops and starts again is recorded again.
  */
-import type { ApiRequest, WatchLine } from "../../core/apiserver/ApiRequest.js"
+import type { ApiRequest, ApiResponse, WatchLine } from "../../core/apiserver/ApiRequest.js"
 import { resources } from "../../core/api/registry.js"
 import { defaultStart } from "../clock/Simulation.js"
-import type { InvariantName } from "../scenario/Scenario.js"
+import { defaultTiming, type InvariantName, type Timing } from "../scenario/Scenario.js"
 import type { World } from "../scenario/World.js"
 import * as CapacityRespected from "./CapacityRespected.js"
 import * as Converged from "./Converged.js"
-import type { EndState, InvariantContext, InvariantHooks, Violation } from "./Invariant.js"
+import * as EndpointsReady from "./EndpointsReady.js"
+import type {
+  CustomInvariant,
+  EndState,
+  InvariantContext,
+  InvariantHooks,
+  RuntimeContainer,
+  Violation
+} from "./Invariant.js"
+import * as NoContainerAfterDelete from "./NoContainerAfterDelete.js"
 import * as NoDoubleBinding from "./NoDoubleBinding.js"
+import * as NodeMonitorGrace from "./NodeMonitorGrace.js"
+import * as NoDuplicateContainers from "./NoDuplicateContainers.js"
+import * as NoLostWrites from "./NoLostWrites.js"
 import * as NoOrphans from "./NoOrphans.js"
+import * as PhaseMonotonic from "./PhaseMonotonic.js"
 import * as PlacementRespected from "./PlacementRespected.js"
+import * as Quiet from "./Quiet.js"
+import * as ReplicaSetBounded from "./ReplicaSetBounded.js"
 import * as ReplicasBounded from "./ReplicasBounded.js"
 import * as ResourceVersionMonotonic from "./ResourceVersionMonotonic.js"
 
-export type { EndState, Violation } from "./Invariant.js"
+export type { CustomInvariant, EndState, RuntimeContainer, Violation } from "./Invariant.js"
 
 export interface Invariants {
   /** For the network's `onWatch` option: checks each line a component receives on a watch stream. */
   readonly onWatchLine: (component: string, request: ApiRequest) => (line: WatchLine) => void
+  /** For the network's `onResponse` option: checks each response (not a watch) a component receives. */
+  readonly onResponse: (component: string, request: ApiRequest, response: ApiResponse) => void
   /**
-   * Runs the end-of-run checks (noOrphans, converged) and answers whether they hold. With `dryRun`
-   * nothing is recorded (to wait for quiescence); call it once without, at the end.
+   * Runs the end-of-run checks (noOrphans, converged, quiet …) and answers whether they hold. With
+   * `dryRun` nothing is recorded (to wait for quiescence); call it once without, at the end.
    */
   readonly atEnd: (end: EndState, options?: { readonly dryRun?: boolean }) => boolean
   /** Every violation found so far, in the order found. */
@@ -39,6 +57,12 @@ export interface InvariantsOptions {
   readonly start?: number
   /** Called with each violation as it is found. */
   readonly onViolation?: (violation: Violation) => void
+  /** Every container the simulated runtimes hold now; default none. */
+  readonly containers?: () => ReadonlyArray<RuntimeContainer>
+  /** The cluster's timing; default `defaultTiming`. */
+  readonly timing?: Timing
+  /** Invariants written in TypeScript, checked beside `names`. */
+  readonly custom?: ReadonlyArray<CustomInvariant>
 }
 
 const checkers: Record<InvariantName, (context: InvariantContext) => InvariantHooks> = {
@@ -48,7 +72,15 @@ const checkers: Record<InvariantName, (context: InvariantContext) => InvariantHo
   resourceVersionMonotonic: ResourceVersionMonotonic.make,
   noOrphans: NoOrphans.make,
   replicasBounded: ReplicasBounded.make,
-  converged: Converged.make
+  noLostWrites: NoLostWrites.make,
+  phaseMonotonic: PhaseMonotonic.make,
+  noContainerAfterDelete: NoContainerAfterDelete.make,
+  noDuplicateContainers: NoDuplicateContainers.make,
+  replicaSetBounded: ReplicaSetBounded.make,
+  endpointsReady: EndpointsReady.make,
+  nodeMonitorGrace: NodeMonitorGrace.make,
+  converged: Converged.make,
+  quiet: Quiet.make
 }
 
 // What is already in the world is shown to the checkers as added, nodes and owners before what they hold.
@@ -56,6 +88,7 @@ const replayOrder = ["Node", "Deployment", "ReplicaSet", "Pod"]
 const replayKinds = [...replayOrder, ...resources.map((r) => r.kind).filter((k) => !replayOrder.includes(k))]
 
 const ignoreLine = (): void => {}
+const noContainers = (): ReadonlyArray<RuntimeContainer> => []
 
 /** Checks `names` on `world` from now on (what is already there counts as just added). */
 export const make = (names: ReadonlyArray<InvariantName>, world: World, options: InvariantsOptions): Invariants => {
@@ -66,10 +99,13 @@ export const make = (names: ReadonlyArray<InvariantName>, world: World, options:
   let dryRun = false
   let held = true
 
-  const hooks = [...new Set(names)].map((invariant) => {
+  const chosen = [...new Set(names)].map((name) => ({ name: name as string, make: checkers[name] }))
+  const hooks = [...chosen, ...(options.custom ?? [])].map(({ name: invariant, make: checker }) => {
     const context: InvariantContext = {
       world,
       now: () => start + options.now(),
+      containers: options.containers ?? noContainers,
+      timing: options.timing ?? defaultTiming,
       report: (key, message) => {
         held = false
         const id = `${invariant}\u0000${key}`
@@ -83,11 +119,12 @@ export const make = (names: ReadonlyArray<InvariantName>, world: World, options:
         open.delete(`${invariant}\u0000${key}`)
       }
     }
-    return checkers[invariant](context)
+    return checker(context)
   })
 
   const onEvent = hooks.flatMap((h) => (h.onEvent === undefined ? [] : [h.onEvent]))
   const onWatch = hooks.flatMap((h) => (h.onWatchLine === undefined ? [] : [h.onWatchLine]))
+  const onResponse = hooks.flatMap((h) => (h.onResponse === undefined ? [] : [h.onResponse]))
   const atEnd = hooks.flatMap((h) => (h.atEnd === undefined ? [] : [h.atEnd]))
 
   if (onEvent.length > 0) {
@@ -108,6 +145,9 @@ export const make = (names: ReadonlyArray<InvariantName>, world: World, options:
       return (line) => {
         for (const see of lines) see(line)
       }
+    },
+    onResponse: (component, request, response) => {
+      for (const see of onResponse) see(component, request, response)
     },
     atEnd: (end, atEndOptions = {}) => {
       dryRun = atEndOptions.dryRun === true

@@ -212,6 +212,7 @@ describe("parse", () => {
             }
           }
         ],
+        faults: [],
         invariants: safetyInvariants
       })
     )
@@ -493,7 +494,7 @@ describe("parse refuses an invalid scenario with one line naming file:line:colum
     [
       "unknown fault, listing the known ones",
       withSteps("    - at: 1s\n      fault: {explode: true}\n"),
-      `scenarios/x.yaml:11:15: spec.steps[0].fault.explode: unknown fault "explode"; known: crashNode, restartNode, stopKubelet, startKubelet, partition, crashContainer, storeUnavailable, compactStore, slowNetwork, restartComponent`
+      `scenarios/x.yaml:11:15: spec.steps[0].fault.explode: unknown fault "explode"; known: crashNode, restartNode, stopKubelet, startKubelet, partition, crashContainer, storeUnavailable, compactStore, slowNetwork, restartComponent, cutWatches, delayWatches, ambiguousCommit, crashAtWrite, clockSkew`
     ],
     [
       "a field the fault does not take",
@@ -930,6 +931,7 @@ const scenario = fc
           duration,
           cluster: { nodes: groups.map((g) => g.model), scheduler: { profile: "default" }, timing: defaultTiming },
           steps: built.map((s) => s.model),
+          faults: [],
           invariants: safetyInvariants
         }
         return { yaml, model }

@@ -35,9 +35,11 @@ import {
   type Range,
   safetyInvariants,
   type Scenario,
+  type ScheduledFault,
   type Step,
   type StepTiming,
-  type Timing
+  type Timing,
+  type Trigger
 } from "./Scenario.js"
 
 /** A problem in a scenario file; `toString()` is the one line the CLI prints. */
@@ -309,7 +311,7 @@ const scenario = (content: string, file: string, read: (path: string) => string)
   const nameAt = metadata.require("name")
   const name = text(nameAt)
   firstProblem(nameAt, V.dns1123Label(name), "name", name)
-  const spec = mapping(root.require("spec"), ["seed", "duration", "cluster", "steps", "invariants"])
+  const spec = mapping(root.require("spec"), ["seed", "duration", "cluster", "steps", "faults", "invariants"])
   const context: Context = { file, read, nodes: new Set() }
   const length = duration(spec.require("duration"), true)
   return {
@@ -320,6 +322,7 @@ const scenario = (content: string, file: string, read: (path: string) => string)
     duration: length,
     cluster: cluster(spec.require("cluster"), context),
     steps: optional(spec, "steps", (at) => steps(at, length, context), []),
+    faults: optional(spec, "faults", (at) => scheduledFaults(at, length, context), []),
     invariants: optional(spec, "invariants", invariants, safetyInvariants)
   }
 }
@@ -509,13 +512,13 @@ const steps = (at: At, length: number, context: Context): ReadonlyArray<Step> =>
   })
 }
 
-const exactlyOne = (m: Mapping, keys: ReadonlyArray<string>, what: string): Entry => {
+const exactlyOne = (m: Mapping, keys: ReadonlyArray<string>, what: string, holder = "a step"): Entry => {
   const found = m.entries.filter((e) => keys.includes(e.key))
-  if (found.length === 0) return fail(m.at, `a step needs ${what}: one of ${keys.join(", ")}`)
+  if (found.length === 0) return fail(m.at, `${holder} needs ${what}: one of ${keys.join(", ")}`)
   if (found.length > 1) {
     fail(
       found[1].keyAt,
-      `a step has one ${what.replace(/^an? /, "")}: "${found[0].key}" and "${found[1].key}" both given`
+      `${holder} has one ${what.replace(/^an? /, "")}: "${found[0].key}" and "${found[1].key}" both given`
     )
   }
   return found[0]
@@ -684,14 +687,21 @@ const faultNames = [
   "storeUnavailable",
   "compactStore",
   "slowNetwork",
-  "restartComponent"
+  "restartComponent",
+  "cutWatches",
+  "delayWatches",
+  "ambiguousCommit",
+  "crashAtWrite",
+  "clockSkew"
 ] as const
 type FaultName = (typeof faultNames)[number]
 
 /** The fields a fault takes beside its own key. */
 const faultOptions: Partial<Record<FaultName, ReadonlyArray<string>>> = {
   partition: ["for"],
-  crashContainer: ["exitCode"]
+  crashContainer: ["exitCode"],
+  delayWatches: ["by", "for"],
+  clockSkew: ["by"]
 }
 
 const restartable = ["scheduler", "controller-manager", "apiserver"] as const
@@ -742,7 +752,76 @@ const fault = (at: At, context: Context): Fault => {
     }
     case "restartComponent":
       return { _tag: "restartComponent", component: oneOf(value, restartable, "component") }
+    case "cutWatches":
+      return { _tag: "cutWatches", component: client(value, context) }
+    case "delayWatches":
+      return {
+        _tag: "delayWatches",
+        component: client(value, context),
+        by: duration(m2.require("by"), true),
+        for: duration(m2.require("for"), true)
+      }
+    case "ambiguousCommit":
+    case "crashAtWrite": {
+      const target = mapping(value, ["component", "kind", "nth"])
+      const kindAt = target.get("kind")
+      return {
+        _tag: name,
+        component: client(target.require("component"), context),
+        ...(kindAt === undefined ? {} : { kind: oneOf(kindAt, refKinds, "kind") }),
+        nth: optional(target, "nth", (a) => integer(a, 1), 1)
+      }
+    }
+    case "clockSkew":
+      return { _tag: "clockSkew", node: knownNode(value, context), offset: signedDuration(m2.require("by")) }
   }
+}
+
+/** A component that talks to the API server and holds watches: a node's name (its kubelet), the scheduler or the controller-manager. */
+const client = (at: At, context: Context): string => {
+  const name = text(at)
+  if (name === "scheduler" || name === "controller-manager" || context.nodes.has(name)) return name
+  return fail(at, `unknown component "${name}": a node's name, scheduler, controller-manager`)
+}
+
+/** A duration that may be negative (`-30s`). */
+const signedDuration = (at: At): number => {
+  const value = scalar(at)
+  const written = String(value ?? "")
+  if (!written.startsWith("-")) return duration(at, false)
+  return -Either.getOrElse(parseDuration(written.slice(1)), (message) => fail(at, message))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fault track: `spec.faults`
+
+const triggerEvents = ["created", "updated", "deleted"] as const
+
+const scheduledFaults = (at: At, length: number, context: Context): ReadonlyArray<ScheduledFault> =>
+  list(at).map((entryAt) => {
+    const m = mapping(entryAt, ["at", "when", "fault"])
+    const time = duration(m.require("at"), false)
+    if (time > length) fail(m.require("at"), `is after the run's end (${formatDuration(length)})`)
+    const whenAt = m.get("when")
+    return {
+      line: lineOf(entryAt),
+      at: time,
+      ...(whenAt === undefined ? {} : { when: trigger(whenAt) }),
+      fault: fault(m.require("fault"), context)
+    }
+  })
+
+/** `{updated: replicaset, count: 2}`: the kind alone, or `kind/name`, `namespace/kind/name`. */
+const trigger = (at: At): Trigger => {
+  const m = mapping(at, [...triggerEvents, "count"])
+  const entry = exactlyOne(m, triggerEvents, "an event", "a trigger")
+  const event = entry.key as Trigger["event"]
+  const valueAt = entry.value ?? fail(entry.keyAt, "must have a value")
+  const count = optional(m, "count", (a) => integer(a, 1), 1)
+  const written = text(valueAt)
+  if (!written.includes("/")) return { event, kind: oneOf(valueAt, refKinds, "kind"), namespace: "default", count }
+  const ref = refAt(valueAt)
+  return { event, kind: ref.kind, namespace: ref.namespace, name: ref.name, count }
 }
 
 const endpoint = (at: At, context: Context): string => {

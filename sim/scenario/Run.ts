@@ -10,6 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
 import * as HashMap from "effect/HashMap"
+import * as Runtime from "effect/Runtime"
+import * as Schedule from "effect/Schedule"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as LabelSelector from "../../core/api/LabelSelector.js"
@@ -21,14 +23,16 @@ import { byName } from "../../core/api/registry.js"
 import { ReplicaSets } from "../../core/api/ReplicaSet.js"
 import * as Apply from "../../core/client/Apply.js"
 import { Client } from "../../core/client/Client.js"
+import { type KnownBug, KnownBugs } from "../../core/testing/KnownBugs.js"
 import * as Cluster from "../cluster/Cluster.js"
 import { Simulation } from "../clock/Simulation.js"
 import * as Invariants from "../invariants/Invariants.js"
 import * as Network from "../network/Network.js"
 import { Trace } from "../trace/Trace.js"
 import * as Checks from "./Checks.js"
-import type { Action, CheckAt, Fault, ObjectRef, Scenario, Step } from "./Scenario.js"
-import type { Sample, StepOutcome, StepResult, Summary } from "./Summary.js"
+import type { CustomInvariant } from "../invariants/Invariant.js"
+import type { Action, CheckAt, Fault, ObjectRef, Scenario, ScheduledFault, Step, Trigger } from "./Scenario.js"
+import type { FaultOutcome, Sample, StepOutcome, StepResult, Summary } from "./Summary.js"
 import { formatTime } from "./Time.js"
 import * as World from "./World.js"
 
@@ -42,6 +46,20 @@ export interface RunOptions {
   readonly onLine?: (line: string) => void
   /** Component logs at this level and above go into the trace; default Info. */
   readonly logLevel?: LogLevel.LogLevel
+  /** The interleaving as a choice tape (see Simulation); overrides `interleave`. */
+  readonly tape?: ReadonlyArray<number>
+  /** Invariants written in TypeScript, checked beside the scenario's. */
+  readonly custom?: ReadonlyArray<CustomInvariant>
+  /** Bugs planted in the control plane (tests only: the known-bug catalogue). */
+  readonly bugs?: ReadonlySet<KnownBug>
+  /**
+   * Actions that fail with a transient error (unavailable, unreachable, timeout, conflict) are tried
+   * again every second until they succeed, as a user re-running kubectl would: `minik8s fuzz` keeps
+   * the workload the same whatever faults it injects.
+   */
+  readonly retryActions?: boolean
+  /** Called once the world view exists, before the first step (the differential oracle records from there). */
+  readonly onWorld?: (world: World.World) => void
 }
 
 /** How long the end-of-run checks (noOrphans, converged) may wait for the cluster to quiesce. */
@@ -100,8 +118,39 @@ const describeFault = (fault: Fault): string => {
       return `slowNetwork ${formatTime(fault.latency.min)}-${formatTime(fault.latency.max)} for ${formatTime(fault.for)}`
     case "restartComponent":
       return `restartComponent ${fault.component}`
+    case "cutWatches":
+      return `cutWatches ${fault.component}`
+    case "delayWatches":
+      return `delayWatches ${fault.component} by ${formatTime(fault.by)} for ${formatTime(fault.for)}`
+    case "ambiguousCommit":
+    case "crashAtWrite":
+      return `${fault._tag} ${fault.component} at write ${fault.nth}${fault.kind === undefined ? "" : ` of a ${fault.kind}`}`
+    case "clockSkew":
+      return `clockSkew ${fault.node} ${fault.offset < 0 ? "-" : "+"}${formatTime(Math.abs(fault.offset))}`
   }
 }
+
+/** `updated replicaset` / `the 2nd updated replicaset/web` as a trigger reads. */
+const describeTrigger = (trigger: Trigger): string =>
+  `${trigger.event} ${trigger.kind}${trigger.name === undefined ? "" : `/${trigger.name}`}` +
+  (trigger.count === 1 ? "" : ` x${trigger.count}`)
+
+/** A fault of the fault track in one line: `1m30s crashNode node-1`, `0s when updated replicaset x2: cutWatches scheduler`. */
+export const describeScheduled = (entry: ScheduledFault): string =>
+  `${formatTime(entry.at)} ${entry.when === undefined ? "" : `when ${describeTrigger(entry.when)}: `}${describeFault(entry.fault)}`
+
+const transientTags = new Set([
+  "ServiceUnavailable",
+  "InternalError",
+  "Timeout",
+  "TooManyRequests",
+  "Unreachable",
+  "Conflict"
+])
+
+/** An error that going again may cure. */
+const transient = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && "_tag" in error && transientTags.has(String(error._tag))
 
 const resourceOf = (ref: ObjectRef) => {
   const rt = byName(ref.kind)
@@ -121,7 +170,11 @@ const logText = (message: unknown): string =>
 /** Runs the scenario to its end in virtual time and answers its summary; `wallSeconds` is left 0. */
 export const run = async (scenario: Scenario, options: RunOptions = {}): Promise<Summary> => {
   const seed = options.seed ?? scenario.seed
-  const sim = new Simulation({ seed, ...(options.interleave === undefined ? {} : { interleave: options.interleave }) })
+  const sim = new Simulation({
+    seed,
+    ...(options.interleave === undefined ? {} : { interleave: options.interleave }),
+    ...(options.tape === undefined ? {} : { tape: options.tape })
+  })
   const trace = new Trace(options.trace)
   const elapsed = () => sim.elapsed()
   const line = (text: string) => options.onLine?.(text)
@@ -132,6 +185,7 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
   let total = 0
   let invariants: Invariants.Invariants | undefined
   let reported = 0
+  let faultOutcomes: () => ReadonlyArray<FaultOutcome> = () => []
 
   const logger = Logger.make(({ logLevel, message, annotations }) => {
     const component = HashMap.get(annotations, "component")
@@ -144,12 +198,21 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
   const program = Effect.gen(function* () {
     const network = yield* Network.make({
       latency: scenario.cluster.timing.apiLatency,
-      onWatch: (component, request) => invariants?.onWatchLine(component, request) ?? (() => {})
+      onWatch: (component, request) => invariants?.onWatchLine(component, request) ?? (() => {}),
+      onResponse: (component, request, response) => invariants?.onResponse(component, request, response)
     })
     const cluster = yield* Cluster.make(scenario.cluster, { network })
     const world = yield* World.make(cluster.store)
-    const checking = Invariants.make(scenario.invariants, world, { now: elapsed })
+    const containers = () =>
+      cluster.runtimes().flatMap(([node, runtime]) => runtime.containers().map((c) => ({ node, ...c })))
+    const checking = Invariants.make(scenario.invariants, world, {
+      now: elapsed,
+      containers,
+      timing: scenario.cluster.timing,
+      ...(options.custom === undefined ? {} : { custom: options.custom })
+    })
     invariants = checking
+    options.onWorld?.(world)
     world.onEvent((event) => {
       trace.record(elapsed(), "store", event.type, {
         key: `${event.kind}/${event.object.metadata.namespace ?? ""}/${event.object.metadata.name ?? ""}`,
@@ -283,24 +346,33 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
           case "addNodes":
             return yield* cluster.addNodes(action.group)
           case "fault":
-            return yield* inject(action.fault)
+            return yield* Effect.asVoid(inject(action.fault))
         }
       })
 
-    /** Brings `fault` about now; a fault with a duration is undone by a fiber of its own. */
-    const inject = (fault: Fault): Effect.Effect<void, Error, Scope.Scope> => {
+    /**
+     * Brings `fault` about now and answers whether it fired (had anything to act on); a fault with a
+     * duration is undone by a fiber of its own. A fault armed on a write fires later, if at all.
+     */
+    const inject = (fault: Fault): Effect.Effect<() => boolean, Error, Scope.Scope> => {
+      const yes = () => true
+      const no = () => false
       // The undo of this very fault: overlapping faults of one kind each last their own time.
       const forAWhile = (start: Effect.Effect<Effect.Effect<void>>, millis: number) =>
-        Effect.flatMap(start, (undo) => Effect.asVoid(Effect.forkScoped(Effect.zipRight(Effect.sleep(millis), undo))))
+        Effect.flatMap(start, (undo) => Effect.as(Effect.forkScoped(Effect.zipRight(Effect.sleep(millis), undo)), yes))
+      const known = (node: string) => cluster.runtime(node) !== undefined
       switch (fault._tag) {
         case "crashNode":
-          return cluster.crashNode(fault.node)
+          return Effect.suspend(() => {
+            const up = cluster.runtime(fault.node)?.isUp() === true
+            return Effect.as(cluster.crashNode(fault.node), up ? yes : no)
+          })
         case "restartNode":
-          return cluster.restartNode(fault.node)
+          return Effect.as(cluster.restartNode(fault.node), known(fault.node) ? yes : no)
         case "stopKubelet":
-          return cluster.stopKubelet(fault.node)
+          return Effect.as(cluster.stopKubelet(fault.node), known(fault.node) ? yes : no)
         case "startKubelet":
-          return cluster.startKubelet(fault.node)
+          return Effect.as(cluster.startKubelet(fault.node), known(fault.node) ? yes : no)
         case "partition":
           return forAWhile(network.partition(fault.a, fault.b), fault.for)
         case "crashContainer":
@@ -313,17 +385,106 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
             if (!crashed.some((hit) => hit)) {
               return yield* Effect.fail(new Error(`no running container ${fault.container} in ${fault.pod}`))
             }
+            return yes
           })
         case "storeUnavailable":
           return forAWhile(network.storeOutage, fault.for)
         case "compactStore":
-          return Effect.orDie(Effect.flatMap(cluster.store.revision, (rev) => cluster.store.compact(rev)))
+          return Effect.as(
+            Effect.orDie(Effect.flatMap(cluster.store.revision, (rev) => cluster.store.compact(rev))),
+            yes
+          )
         case "slowNetwork":
           return forAWhile(network.slow(fault.latency), fault.for)
         case "restartComponent":
-          return cluster.restartComponent(fault.component)
+          return Effect.as(cluster.restartComponent(fault.component), yes)
+        case "cutWatches":
+          return Effect.as(network.cutWatches(fault.component), yes)
+        case "delayWatches":
+          return forAWhile(network.delayWatches(fault.component, fault.by), fault.for)
+        case "ambiguousCommit":
+        case "crashAtWrite":
+          return Effect.gen(function* () {
+            const runtime = yield* Effect.runtime<never>()
+            const component = fault.component
+            const restart =
+              component === "scheduler" || component === "controller-manager"
+                ? cluster.restartComponent(component)
+                : cluster.restartKubelet(component)
+            // A crash, not a shutdown: cut off while it stops, nothing it does on the way out (releasing its Lease) lands.
+            const crash = Effect.flatMap(network.partition(component, "apiserver"), (heal) =>
+              Effect.zipRight(restart, heal)
+            )
+            const onWrite = () => {
+              trace.record(elapsed(), "fault", "fired", { fault: describeFault(fault) })
+              if (fault._tag === "crashAtWrite") Runtime.runFork(runtime)(crash)
+            }
+            const armed = yield* network.armWrite(
+              component,
+              fault.kind === undefined ? { nth: fault.nth } : { kind: fault.kind, nth: fault.nth },
+              onWrite
+            )
+            return armed.fired
+          })
+        case "clockSkew":
+          return Effect.as(cluster.clockSkew(fault.node, fault.offset), known(fault.node) ? yes : no)
       }
     }
+
+    /** Waits until `trigger` has happened `count` times from now. */
+    const triggered = (trigger: Trigger) =>
+      Effect.gen(function* () {
+        const done = yield* Deferred.make<void>()
+        const type = byName(trigger.kind)
+        const event = trigger.event === "created" ? "ADDED" : trigger.event === "updated" ? "MODIFIED" : "DELETED"
+        let seen = 0
+        const stop = world.onEvent((e) => {
+          if (e.type !== event || e.kind !== type?.kind) return
+          const meta = e.object.metadata
+          if (trigger.name !== undefined && meta.name !== trigger.name) return
+          if (trigger.name !== undefined && type.namespaced && meta.namespace !== trigger.namespace) return
+          if (++seen === trigger.count) Deferred.unsafeDone(done, Exit.void)
+        })
+        yield* Effect.ensuring(Deferred.await(done), Effect.sync(stop))
+      })
+
+    // The fault track: each fault waits for its time (and trigger) on a fiber of its own, apart from the steps.
+    const track = [...scenario.faults]
+    const fired: Array<{ entry: ScheduledFault; at: number | undefined; fired: () => boolean }> = track.map(
+      (entry) => ({ entry, at: undefined, fired: () => false })
+    )
+    yield* Effect.forEach(
+      fired,
+      (outcome) =>
+        Effect.forkScoped(
+          Effect.gen(function* () {
+            const { entry } = outcome
+            yield* sleepUntil(entry.at)
+            if (entry.when !== undefined) yield* triggered(entry.when)
+            const result = yield* Effect.either(inject(entry.fault))
+            outcome.at = elapsed()
+            const text = describeFault(entry.fault)
+            if (result._tag === "Left") {
+              trace.record(elapsed(), "fault", "missed", { fault: text, message: messageOf(result.left) })
+              line(
+                `  ${formatTime(elapsed()).padEnd(10)} fault  ${text}: nothing to act on (${messageOf(result.left)})`
+              )
+              return
+            }
+            outcome.fired = result.right
+            trace.record(elapsed(), "fault", "injected", { fault: text })
+            line(`  ${formatTime(elapsed()).padEnd(10)} fault  ${text}`)
+          })
+        ),
+      { discard: true }
+    )
+    faultOutcomes = () =>
+      fired.map(({ entry, at, fired: f }) => ({
+        line: entry.line,
+        fault: describeScheduled(entry),
+        fired: at !== undefined && f(),
+        ...(at === undefined ? {} : { at: formatTime(at) })
+      }))
 
     const podsNamed = (nameOrSelector: string): ReadonlyArray<Pod> => {
       const byName = world.pods().filter((p) => p.metadata.name === nameOrSelector)
@@ -364,7 +525,11 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
       trace.record(elapsed(), "scenario", "step", { step: step.index, action: describe(action) })
       if (action._tag !== "expect") {
         const startedAt = elapsed()
-        const outcome = yield* Effect.either(act(action))
+        const outcome = yield* Effect.either(
+          options.retryActions === true
+            ? Effect.retry(act(action), { schedule: Schedule.spaced("1 second"), while: transient })
+            : act(action)
+        )
         if (outcome._tag === "Left") fail(step, describe(action), messageOf(outcome.left))
         else line(`  ${formatTime(startedAt).padEnd(10)} step ${step.index}  ${describe(action)}`)
         steps.push(stepResult(step, outcome._tag === "Left" ? "failed" : "done", startedAt))
@@ -417,10 +582,6 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
     yield* sleepUntil(scenario.duration)
     if (series.at(-1)?.t !== elapsed() / 1000) yield* sample
     // End-of-run invariants, given the cluster a bounded while to quiesce.
-    const containers = () =>
-      cluster
-        .nodeNames()
-        .flatMap((node) => (cluster.runtime(node)?.podUids() ?? []).map((podUid) => ({ node, podUid })))
     const end = elapsed() + quiescence
     while (!checking.atEnd({ containers: containers() }, { dryRun: true }) && elapsed() < end) {
       yield* changeOrDeadline(end)
@@ -433,6 +594,7 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
     program.pipe(
       Effect.scoped,
       Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+      Effect.provideService(KnownBugs, options.bugs ?? new Set()),
       Logger.withMinimumLogLevel(options.logLevel ?? LogLevel.Info)
     )
   )
@@ -456,6 +618,7 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
     events: sim.events(),
     traceSha256: trace.sha256(),
     steps,
-    series
+    series,
+    ...(scenario.faults.length === 0 ? {} : { faults: faultOutcomes() })
   }
 }

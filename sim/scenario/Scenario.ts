@@ -81,6 +81,16 @@ export type Fault =
   | { readonly _tag: "compactStore" }
   | { readonly _tag: "slowNetwork"; readonly latency: Range; readonly for: number }
   | { readonly _tag: "restartComponent"; readonly component: "scheduler" | "controller-manager" | "apiserver" }
+  /** Every open watch of `component` (a node's name, `scheduler`, `controller-manager`) ends; its informers re-open them. */
+  | { readonly _tag: "cutWatches"; readonly component: Endpoint }
+  /** Watch lines reach `component` `by` ms late, in order, for `for` ms: a lagging informer, so stale reads. */
+  | { readonly _tag: "delayWatches"; readonly component: Endpoint; readonly by: number; readonly for: number }
+  /** The `nth` write of `component` from now on (to objects of `kind`, lower-case singular, when given) is applied but its reply is lost. */
+  | { readonly _tag: "ambiguousCommit"; readonly component: Endpoint; readonly kind?: string; readonly nth: number }
+  /** `component` crashes (and starts again, empty) right after its `nth` write from now on is applied; the reply is lost. */
+  | { readonly _tag: "crashAtWrite"; readonly component: Endpoint; readonly kind?: string; readonly nth: number }
+  /** The node's clock (what its kubelet reads) runs `offset` ms ahead (negative: behind) from now on. */
+  | { readonly _tag: "clockSkew"; readonly node: string; readonly offset: number }
 
 /** The fields a check compares, as written (numbers, booleans, strings). */
 export type Fields = Readonly<Record<string, string | number | boolean>>
@@ -149,11 +159,43 @@ export const invariantNames = [
   "resourceVersionMonotonic",
   "noOrphans",
   "replicasBounded",
-  "converged"
+  "noLostWrites",
+  "phaseMonotonic",
+  "noContainerAfterDelete",
+  "noDuplicateContainers",
+  "replicaSetBounded",
+  "endpointsReady",
+  "nodeMonitorGrace",
+  "converged",
+  "quiet"
 ] as const
 export type InvariantName = (typeof invariantNames)[number]
-/** What `default` stands for: every safety invariant (all but `converged`, the liveness one). */
-export const safetyInvariants: ReadonlyArray<InvariantName> = invariantNames.filter((name) => name !== "converged")
+/** The liveness invariants, judged at the end of a run; every other one is a safety invariant. */
+export const livenessInvariants: ReadonlyArray<InvariantName> = ["converged", "quiet"]
+/** What `default` stands for: every safety invariant. */
+export const safetyInvariants: ReadonlyArray<InvariantName> = invariantNames.filter(
+  (name) => !livenessInvariants.includes(name)
+)
+
+/** A state trigger: the `count`-th time (from the fault's `at`) an object of `kind` (named `name`, when given) is created, updated or deleted. */
+export interface Trigger {
+  readonly event: "created" | "updated" | "deleted"
+  /** Lower-case singular, as in `kind/name` (`replicaset`). */
+  readonly kind: string
+  readonly namespace: string
+  readonly name?: string
+  readonly count: number
+}
+
+/** One entry of `spec.faults`: a fault on its own track, at a time or, armed at that time, on a state trigger. */
+export interface ScheduledFault {
+  /** Where it is written: its line in the scenario file. */
+  readonly line: number
+  /** Virtual ms from the start: when it happens, or when its trigger is armed. */
+  readonly at: number
+  readonly when?: Trigger
+  readonly fault: Fault
+}
 
 export interface Scenario {
   /** The file it came from, as given on the command line. */
@@ -164,5 +206,7 @@ export interface Scenario {
   readonly duration: number
   readonly cluster: ClusterSpec
   readonly steps: ReadonlyArray<Step>
+  /** `spec.faults`: faults on a track of their own, apart from the steps (what `minik8s fuzz` prints). */
+  readonly faults: ReadonlyArray<ScheduledFault>
   readonly invariants: ReadonlyArray<InvariantName>
 }

@@ -22,6 +22,17 @@ export interface InvariantViolation {
   readonly message: string
 }
 
+/** A fault of the fault track (`spec.faults`) and whether it fired: a trigger never met, or nothing to act on, is not firing. */
+export interface FaultOutcome {
+  /** Its line in the scenario file (0 for a fault added by `minik8s fuzz`). */
+  readonly line: number
+  /** The fault as scheduled: `1m crashNode node-1`. */
+  readonly fault: string
+  readonly fired: boolean
+  /** When it was injected (or its write armed), as `formatTime` writes it; absent when its time or trigger never came. */
+  readonly at?: string
+}
+
 /** The state of the cluster at one instant of the run, for the report's plots. */
 export interface Sample {
   /** Simulated seconds since the start. */
@@ -61,6 +72,8 @@ export interface Summary {
   readonly steps: ReadonlyArray<StepResult>
   /** Samples in time order; only in summary.json, not in what `--json` prints. */
   readonly series: ReadonlyArray<Sample>
+  /** The fault track's faults, when the scenario has any. */
+  readonly faults?: ReadonlyArray<FaultOutcome>
 }
 
 /** The summary as `--json` prints it: every field but `series`. */

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest"
+import * as Effect from "effect/Effect"
+import type { KubeObject } from "../../core/api/meta.js"
+import type { Pod } from "../../core/api/Pod.js"
+import { deployment, node, pod, replicaSet, setup, simulate } from "../scenario/WorldFixtures.js"
+import * as Differential from "./Differential.js"
+
+const web = (ready: number) => deployment("web", { replicas: 2, status: { replicas: 2, readyReplicas: ready } })
+const rs = replicaSet("web-a", 2, web(2))
+
+/** A pod of web-a as its ReplicaSet names it: `web-a-` and a random suffix. */
+const generated = (suffix: string, phase?: string): Pod => {
+  const p = pod(`web-a-${suffix}`, { owner: rs, node: "node-1", ...(phase === undefined ? {} : { phase }) })
+  return { ...p, metadata: { ...p.metadata, generateName: "web-a-" } }
+}
+
+const event: KubeObject = { apiVersion: "v1", kind: "Event", metadata: { name: "solo.1", namespace: "default" } }
+
+/** One run of the workload; `faulty` adds what faults would. */
+const fingerprint = (faulty: boolean): Differential.Fingerprint =>
+  simulate(
+    Effect.gen(function* () {
+      const { world, put, remove } = yield* setup()
+      yield* put(node("node-1"))
+      const recorder = Differential.record(world)
+      yield* put(web(faulty ? 1 : 2))
+      yield* put(rs)
+      yield* put(generated("x1"))
+      yield* put(generated("x2"))
+      yield* put(pod("solo", { node: "node-1" }))
+      if (faulty) {
+        // A node fault: a pod failed and was replaced (not compared), the bare pod made again, an Event.
+        yield* put(generated("x2", "Failed"))
+        yield* put(generated("x3"))
+        yield* remove(pod("solo"))
+        yield* put(pod("solo", { node: "node-1" }))
+        yield* put(event)
+      } else yield* put(pod("api", { node: "node-1" }))
+      yield* world.settled
+      return recorder.fingerprint()
+    })
+  )
+
+describe("the differential oracle", () => {
+  it("fingerprints live objects, replica counts and the creates and deletes of fixed-name objects", () => {
+    expect(fingerprint(false)).toEqual({
+      live: {
+        "deployment default/web": 1,
+        "node node-1": 1,
+        "pod default/api": 1,
+        "pod default/solo": 1,
+        "pod default/web-a-*": 2,
+        "replicaset default/web-a": 1
+      },
+      replicas: {
+        "deployment default/web": { spec: 2, status: 2, ready: 2 },
+        "replicaset default/web-a": { spec: 2, status: 0, ready: 0 }
+      },
+      lifecycle: {
+        "deployment default/web": { created: 1, deleted: 0 },
+        "pod default/api": { created: 1, deleted: 0 },
+        "pod default/solo": { created: 1, deleted: 0 },
+        "replicaset default/web-a": { created: 1, deleted: 0 }
+      }
+    })
+  })
+
+  it("lists the differences of a faulty run, one line each; replaced pods of a ReplicaSet are not one", () => {
+    const baseline = fingerprint(false)
+    expect(Differential.compare(baseline, baseline)).toEqual([])
+    expect(Differential.compare(fingerprint(true), baseline)).toEqual([
+      "deployment default/web: readyReplicas 1, 2 without faults",
+      "pod default/api: 0 live, 1 without faults",
+      "pod default/api: created 0 times, once without faults",
+      "pod default/solo: created 2 times, once without faults",
+      "pod default/solo: deleted once, 0 times without faults"
+    ])
+  })
+})

@@ -1,0 +1,130 @@
+/**
+ * The differential oracle (Sieve's): a faulty run's end state and per-object create/delete counts
+ * against the same workload run without faults. `record` follows a world from now on; the
+ * fingerprint at the end says, per object identity — `kind namespace/name`, with the random
+ * suffix of a `generateName`'d object collapsed to `*` so the pods of one ReplicaSet count
+ * together — how many are live (not being deleted; for pods also not terminal: a pod a fault
+ * failed is replaced, not revived), the replica counts of Deployments and ReplicaSets, and, for
+ * objects with a fixed name, how often each was created and deleted. Events are left out (reports
+ * differ with timing), Leases too but for their create/delete counts (heartbeats renew them, but a
+ * Lease is made once per node or leader and never deleted unless its owner is), and so are the create/delete counts of pods
+ * with a controller: their controller rightly recreates them after node faults, so only their
+ * live count is compared.
+ */
+import type { KubeObject } from "../../core/api/meta.js"
+import type { Pod } from "../../core/api/Pod.js"
+import { resources } from "../../core/api/registry.js"
+import { controllerOf } from "../../core/controllers/ControllerRef.js"
+import { isPodTerminal } from "../../core/controllers/PodConditions.js"
+import type { World } from "../scenario/World.js"
+
+/** The replica counts of a Deployment or ReplicaSet at the end. */
+export interface Replicas {
+  readonly spec: number
+  readonly status: number
+  readonly ready: number
+}
+
+export interface Fingerprint {
+  /** Identity → live objects at the end (identities with none are left out). */
+  readonly live: Readonly<Record<string, number>>
+  /** Identity of a live Deployment or ReplicaSet → its replica counts. */
+  readonly replicas: Readonly<Record<string, Replicas>>
+  /** Identity of an object with a fixed name → its creates and deletes while recording. */
+  readonly lifecycle: Readonly<Record<string, { readonly created: number; readonly deleted: number }>>
+}
+
+export interface Recorder {
+  /** The fingerprint of the world now (call it at the end of the run). */
+  readonly fingerprint: () => Fingerprint
+}
+
+const ignoredKinds = new Set(["Event", "Lease"])
+const scaledKinds = new Set(["Deployment", "ReplicaSet"])
+
+const isGenerated = (obj: KubeObject): boolean => {
+  const prefix = obj.metadata.generateName
+  return prefix !== undefined && prefix !== "" && (obj.metadata.name ?? "").startsWith(prefix)
+}
+
+/** `pod default/web-5d8f-*`, `replicaset default/web-5d8f`, `node node-1`. */
+const identityOf = (kind: string, obj: KubeObject): string => {
+  const name = isGenerated(obj) ? `${obj.metadata.generateName}*` : (obj.metadata.name ?? "")
+  const namespace = obj.metadata.namespace
+  return `${kind.toLowerCase()} ${namespace === undefined ? name : `${namespace}/${name}`}`
+}
+
+const isLive = (kind: string, obj: KubeObject): boolean =>
+  obj.metadata.deletionTimestamp === undefined && (kind !== "Pod" || !isPodTerminal(obj as Pod))
+
+const sorted = <A>(entries: Iterable<readonly [string, A]>): Record<string, A> =>
+  Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+
+/** Starts recording `world`'s creates and deletes from now on. */
+export const record = (world: World): Recorder => {
+  const lifecycle = new Map<string, { created: number; deleted: number }>()
+  world.onEvent((event) => {
+    if (event.type === "MODIFIED" || event.kind === "Event") return
+    const obj = event.object
+    if (isGenerated(obj) || (event.kind === "Pod" && controllerOf(obj) !== undefined)) return
+    const id = identityOf(event.kind, obj)
+    let counts = lifecycle.get(id)
+    if (counts === undefined) {
+      counts = { created: 0, deleted: 0 }
+      lifecycle.set(id, counts)
+    }
+    if (event.type === "ADDED") counts.created++
+    else counts.deleted++
+  })
+  return {
+    fingerprint: () => {
+      const live = new Map<string, number>()
+      const replicas = new Map<string, Replicas>()
+      for (const { kind } of resources) {
+        if (ignoredKinds.has(kind)) continue
+        for (const obj of world.list(kind)) {
+          if (!isLive(kind, obj)) continue
+          const id = identityOf(kind, obj)
+          live.set(id, (live.get(id) ?? 0) + 1)
+          if (!scaledKinds.has(kind)) continue
+          const o = obj as { readonly spec?: { readonly replicas?: number }; readonly status?: Record<string, unknown> }
+          replicas.set(id, {
+            spec: o.spec?.replicas ?? 1,
+            status: Number(o.status?.replicas ?? 0),
+            ready: Number(o.status?.readyReplicas ?? 0)
+          })
+        }
+      }
+      return { live: sorted(live), replicas: sorted(replicas), lifecycle: sorted(lifecycle) }
+    }
+  }
+}
+
+const times = (n: number) => (n === 1 ? "once" : `${n} times`)
+
+/** The differences of `faulty` from `baseline`, one readable line each, in identity order. */
+export const compare = (faulty: Fingerprint, baseline: Fingerprint): ReadonlyArray<string> => {
+  const lines: Array<[string, string]> = []
+  const union = (a: object, b: object) => [...new Set([...Object.keys(a), ...Object.keys(b)])]
+  for (const id of union(faulty.live, baseline.live)) {
+    const [f, b] = [faulty.live[id] ?? 0, baseline.live[id] ?? 0]
+    if (f !== b) lines.push([id, `${id}: ${f} live, ${b} without faults`])
+  }
+  for (const id of union(faulty.replicas, baseline.replicas)) {
+    const [f, b] = [faulty.replicas[id], baseline.replicas[id]]
+    if (f === undefined || b === undefined) continue
+    for (const field of ["spec", "status", "ready"] as const) {
+      const label = field === "spec" ? "spec.replicas" : field === "status" ? "status.replicas" : "readyReplicas"
+      if (f[field] !== b[field]) lines.push([id, `${id}: ${label} ${f[field]}, ${b[field]} without faults`])
+    }
+  }
+  for (const id of union(faulty.lifecycle, baseline.lifecycle)) {
+    const f = faulty.lifecycle[id] ?? { created: 0, deleted: 0 }
+    const b = baseline.lifecycle[id] ?? { created: 0, deleted: 0 }
+    if (f.created !== b.created)
+      lines.push([id, `${id}: created ${times(f.created)}, ${times(b.created)} without faults`])
+    if (f.deleted !== b.deleted)
+      lines.push([id, `${id}: deleted ${times(f.deleted)}, ${times(b.deleted)} without faults`])
+  }
+  return lines.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, line]) => line)
+}
