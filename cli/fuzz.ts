@@ -81,13 +81,14 @@ export const fuzz = (flags: FuzzFlags): Effect.Effect<number> =>
       if (replay.bugs.length > 0)
         yield* Console.error(`note: this token plants the test-only bugs ${replay.bugs.join(", ")}`)
     }
-    const kinds = replay?.kinds ?? (flags.faults === undefined ? faultKinds : undefined)
+    const kinds =
+      replay !== undefined ? (replay.kinds ?? faultKinds) : flags.faults === undefined ? faultKinds : undefined
     const parsedKinds =
       kinds === undefined ? names<FaultKind>(flags.faults!, faultKinds, "faults") : Either.right(kinds)
     if (Either.isLeft(parsedKinds)) return yield* invalid(parsedKinds.left)
     const invariants =
       replay !== undefined
-        ? Either.right(replay.invariants as ReadonlyArray<FuzzInvariant>)
+        ? Either.right((replay.invariants ?? fuzzInvariants) as ReadonlyArray<FuzzInvariant>)
         : flags.invariants === undefined
           ? Either.right(fuzzInvariants)
           : names<FuzzInvariant>(flags.invariants, fuzzInvariants, "invariants", { default: safetyInvariants })
@@ -149,7 +150,8 @@ export const fuzz = (flags: FuzzFlags): Effect.Effect<number> =>
     }
     const v = failure.violation
     yield* Console.log(
-      `fuzz ${scenario.name}: FAIL ${v.invariant} at ${v.time} (run ${failure.foundAt}, shrunk in ${plural(failure.shrinks, "step")}): ${v.message}`
+      `fuzz ${scenario.name}: FAIL ${v.invariant} at ${v.time} ` +
+        `(${replay === undefined ? `run ${failure.foundAt}, shrunk in ${plural(failure.shrinks, "step")}` : "replayed"}): ${v.message}`
     )
     for (const other of failure.violations.slice(1, 5))
       yield* Console.log(`  also ${other.invariant} at ${other.time}: ${other.message}`)

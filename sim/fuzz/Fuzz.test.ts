@@ -69,6 +69,17 @@ describe("fuzz", () => {
     expect(again.failure?.summary.traceSha256).toBe(failure!.summary.traceSha256)
   }, 60_000)
 
+  it("with --interleave random, the choice tape is drawn, shrunk and replayed with the schedule", async () => {
+    const result = await fuzz(scenario, { ...options, interleave: "random" })
+    const failure = result.failure!
+    expect(failure.violation.invariant).toBe("nodesStayReady")
+    const token = Either.getOrThrow(Token.decode(failure.token))
+    expect(token.interleave).toBe("random")
+    const again = await fuzz(scenario, { ...options, interleave: "random", runs: 1 }, token.path)
+    expect(again.failure?.tape).toEqual(failure.tape)
+    expect(again.failure?.summary.traceSha256).toBe(failure.summary.traceSha256)
+  }, 60_000)
+
   it("passes when no invariant breaks, counting faults fired per kind and runs whose faults never fired", async () => {
     const result = await fuzz(scenario, {
       ...options,

@@ -12,10 +12,12 @@ export interface Token {
   readonly digest: string
   readonly seed: number
   readonly path: string
-  readonly kinds: ReadonlyArray<FaultKind>
+  /** The fault kinds drawn; absent: all of them. */
+  readonly kinds?: ReadonlyArray<FaultKind>
   readonly maxFaults: number
   readonly interleave: "fifo" | "random"
-  readonly invariants: ReadonlyArray<string>
+  /** The invariants checked; absent: fuzz's default (all). */
+  readonly invariants?: ReadonlyArray<string>
   readonly heal: number
   readonly longest: number
   /** Bugs planted by the test that found it (the catalogue); empty for a real failure. */
@@ -46,10 +48,10 @@ export const decode = (text: string): Either.Either<Token, string> => {
     typeof value["digest"] === "string" &&
     typeof value["seed"] === "number" &&
     typeof value["path"] === "string" &&
-    isStrings(value["kinds"]) &&
+    (value["kinds"] === undefined || isStrings(value["kinds"])) &&
     typeof value["maxFaults"] === "number" &&
     (value["interleave"] === "fifo" || value["interleave"] === "random") &&
-    isStrings(value["invariants"]) &&
+    (value["invariants"] === undefined || isStrings(value["invariants"])) &&
     typeof value["heal"] === "number" &&
     typeof value["longest"] === "number" &&
     isStrings(value["bugs"])
