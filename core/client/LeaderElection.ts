@@ -61,11 +61,28 @@ export const run = <E, R>(
     let observedAt = 0
 
     const holderOf = (lease: Lease | undefined) => lease?.spec?.holderIdentity ?? ""
+    const recordOf = (lease: Lease) =>
+      `${holderOf(lease)} ${lease.spec?.renewTime ?? ""} ${lease.spec?.leaseDurationSeconds ?? ""}`
 
     /** One attempt (client-go's `tryAcquireOrRenew`); true when this candidate holds the Lease afterwards. */
     const tryAcquireOrRenew = (now: number): Effect.Effect<boolean> =>
       Effect.gen(function* () {
         const time = microTime(now)
+        // client-go's fast path: a leader whose lease is still valid writes its last copy, without reading first.
+        const mine = observed
+        const valid = observedAt + (mine?.spec?.leaseDurationSeconds ?? leaseSeconds) * 1000 > now
+        if (mine !== undefined && holderOf(mine) === identity && valid) {
+          const renewed = yield* client.update(Leases, { ...mine, spec: { ...mine.spec, renewTime: time } }).pipe(
+            Effect.tapError((error) => Effect.logDebug("optimistic lease renewal failed, reading it", error)),
+            Effect.option
+          )
+          if (Option.isSome(renewed)) {
+            observed = renewed.value
+            observedRecord = recordOf(renewed.value)
+            observedAt = now
+            return true
+          }
+        }
         const current = yield* client.get(Leases, name, { namespace }).pipe(
           Effect.map(Option.some),
           Effect.catchTag("NotFound", () => Effect.succeedNone)
@@ -88,7 +105,7 @@ export const run = <E, R>(
         const lease = current.value
         observed = lease
         const holder = holderOf(lease)
-        const record = `${holder} ${lease.spec?.renewTime ?? ""} ${lease.spec?.leaseDurationSeconds ?? ""}`
+        const record = recordOf(lease)
         if (record !== observedRecord) {
           observedRecord = record
           observedAt = now
@@ -108,6 +125,8 @@ export const run = <E, R>(
             leaseTransitions: ours ? transitions : transitions + 1
           }
         })
+        observedRecord = recordOf(observed)
+        observedAt = now
         return true
       }).pipe(Effect.catchAll((error) => Effect.as(Effect.logDebug("lease acquire or renew failed", error), false)))
 

@@ -94,7 +94,12 @@ export const faultYaml = (fault: Fault): Record<string, unknown> => {
     case "cutWatches":
       return { cutWatches: fault.component }
     case "delayWatches":
-      return { delayWatches: fault.component, by: duration(fault.by), for: duration(fault.for) }
+      return {
+        delayWatches: fault.component,
+        ...(fault.kind === undefined ? {} : { kind: fault.kind }),
+        by: duration(fault.by),
+        for: duration(fault.for)
+      }
     case "ambiguousCommit":
     case "crashAtWrite":
       return {

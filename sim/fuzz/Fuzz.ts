@@ -166,7 +166,6 @@ export const fuzz = async (scenario: Scenario, options: FuzzOptions, replay?: st
       { ...played, faults: [...scenario.faults, ...track] },
       {
         tape: draw.tape,
-        retryActions: true,
         ...(options.bugs === undefined ? {} : { bugs: options.bugs }),
         ...(options.custom === undefined ? {} : { custom: options.custom }),
         ...(differential ? { onWorld: (world) => (recorder = Differential.record(world)) } : {}),
@@ -202,7 +201,6 @@ export const fuzz = async (scenario: Scenario, options: FuzzOptions, replay?: st
   const fingerprintWithoutFaults = async (): Promise<Differential.Fingerprint> => {
     let recorder: Differential.Recorder | undefined
     await Run.run(played, {
-      retryActions: true,
       ...(options.bugs === undefined ? {} : { bugs: options.bugs }),
       onWorld: (world) => (recorder = Differential.record(world))
     })

@@ -28,6 +28,8 @@ export const catalogue: ReadonlyArray<CatalogueEntry> = [
   { bug: "kubeletForgetsContainers", invariant: "noDuplicateContainers", runs: 40, kinds: faultKinds },
   { bug: "nodeLifecycleNoGrace", invariant: "nodeMonitorGrace", runs: 40, kinds: faultKinds },
   { bug: "endpointsIncludeNotReady", invariant: "endpointsReady", runs: 40, kinds: faultKinds },
+  // Needs the controller-manager's Node informer alone to lag while a node joins (Lease seen before its Node).
+  { bug: "gcIgnoresLiveOwner", invariant: "differential", runs: 100, kinds: ["delayWatches"] },
   // Needs a node kept from registering across PodGC's 20 s look: a partition, rarely drawn among all kinds.
   { bug: "podGcNoQuarantine", invariant: "differential", runs: 40, kinds: ["partition"] }
 ]

@@ -1,6 +1,7 @@
 /**
  * converged (liveness, at the end): every Deployment has readyReplicas = spec.replicas, unless
- * capacity does not allow it — some of its pods are pending as Unschedulable — or it is being deleted.
+ * capacity does not allow it — some of its pods are pending as Unschedulable, or hold their place on
+ * a node that is not Ready (they tolerate its taints: not evicted yet, by design) — or it is being deleted.
  */
 import type { Deployment } from "../../core/api/Deployment.js"
 import type { Pod } from "../../core/api/Pod.js"
@@ -18,11 +19,18 @@ export const make = (context: InvariantContext): InvariantHooks => ({
       const ref = controllerOf(rs)
       if (ref?.kind === "Deployment") replicaSetOwner.set(rs.metadata.uid ?? "", ref.uid ?? "")
     }
+    const notReady = new Set(
+      world
+        .nodes()
+        .filter((node) => !node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
+        .map((node) => node.metadata.name ?? "")
+    )
     const starved = new Set<string>()
     for (const pod of world.pods()) {
       const ref = controllerOf(pod)
       const owner = ref?.kind === "ReplicaSet" ? replicaSetOwner.get(ref.uid ?? "") : undefined
-      if (owner !== undefined && isUnschedulable(pod as Pod)) starved.add(owner)
+      const stranded = notReady.has((pod as Pod).spec?.nodeName ?? "")
+      if (owner !== undefined && (isUnschedulable(pod as Pod) || stranded)) starved.add(owner)
     }
     for (const obj of world.list("Deployment")) {
       const d = obj as Deployment

@@ -12,6 +12,7 @@
  * live count is compared.
  */
 import type { KubeObject } from "../../core/api/meta.js"
+import type { Node } from "../../core/api/Node.js"
 import type { Pod } from "../../core/api/Pod.js"
 import { resources } from "../../core/api/registry.js"
 import { controllerOf } from "../../core/controllers/ControllerRef.js"
@@ -32,6 +33,13 @@ export interface Fingerprint {
   readonly replicas: Readonly<Record<string, Replicas>>
   /** Identity of an object with a fixed name → its creates and deletes while recording. */
   readonly lifecycle: Readonly<Record<string, { readonly created: number; readonly deleted: number }>>
+  /** Identity of each bare pod (no controller) → the node it was bound to. */
+  readonly barePods: Readonly<Record<string, string>>
+  /**
+   * Nodes that were not Ready at some point. A bare pod bound to one (in either run) is not
+   * compared: whether the taint manager evicted it before the node came back is a race of timing.
+   */
+  readonly failedNodes: ReadonlyArray<string>
 }
 
 export interface Recorder {
@@ -63,9 +71,19 @@ const sorted = <A>(entries: Iterable<readonly [string, A]>): Record<string, A> =
 /** Starts recording `world`'s creates and deletes from now on. */
 export const record = (world: World): Recorder => {
   const lifecycle = new Map<string, { created: number; deleted: number }>()
+  const failedNodes = new Set<string>()
+  const barePods = new Map<string, string>()
   world.onEvent((event) => {
-    if (event.type === "MODIFIED" || event.kind === "Event") return
     const obj = event.object
+    if (event.kind === "Node") {
+      const ready = (obj as Node).status?.conditions?.find((c) => c.type === "Ready")
+      if (ready !== undefined && ready.status !== "True") failedNodes.add(obj.metadata.name ?? "")
+    }
+    if (event.kind === "Pod" && controllerOf(obj) === undefined) {
+      const node = (obj as Pod).spec?.nodeName
+      if (node !== undefined) barePods.set(identityOf("Pod", obj), node)
+    }
+    if (event.type === "MODIFIED" || event.kind === "Event") return
     if (isGenerated(obj) || (event.kind === "Pod" && controllerOf(obj) !== undefined)) return
     const id = identityOf(event.kind, obj)
     let counts = lifecycle.get(id)
@@ -95,7 +113,13 @@ export const record = (world: World): Recorder => {
           })
         }
       }
-      return { live: sorted(live), replicas: sorted(replicas), lifecycle: sorted(lifecycle) }
+      return {
+        live: sorted(live),
+        replicas: sorted(replicas),
+        lifecycle: sorted(lifecycle),
+        barePods: sorted(barePods),
+        failedNodes: [...failedNodes].sort()
+      }
     }
   }
 }
@@ -105,7 +129,14 @@ const times = (n: number) => (n === 1 ? "once" : `${n} times`)
 /** The differences of `faulty` from `baseline`, one readable line each, in identity order. */
 export const compare = (faulty: Fingerprint, baseline: Fingerprint): ReadonlyArray<string> => {
   const lines: Array<[string, string]> = []
-  const union = (a: object, b: object) => [...new Set([...Object.keys(a), ...Object.keys(b)])]
+  const failed = new Set([...faulty.failedNodes, ...baseline.failedNodes])
+  const unjudged = new Set(
+    [...Object.entries(faulty.barePods), ...Object.entries(baseline.barePods)]
+      .filter(([, node]) => failed.has(node))
+      .map(([id]) => id)
+  )
+  const union = (a: object, b: object) =>
+    [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((id) => !unjudged.has(id))
   for (const id of union(faulty.live, baseline.live)) {
     const [f, b] = [faulty.live[id] ?? 0, baseline.live[id] ?? 0]
     if (f !== b) lines.push([id, `${id}: ${f} live, ${b} without faults`])

@@ -31,16 +31,22 @@ export interface Link {
    * watches (at once when a cut came after generation `since`). Without `stop` a cut ends the watch
    * at its next line.
    */
-  readonly carry: (lines: Stream.Stream<WatchLine>, stop: Stop | undefined, since?: number) => Stream.Stream<WatchLine>
+  readonly carry: (
+    lines: Stream.Stream<WatchLine>,
+    stop: Stop | undefined,
+    since?: number,
+    kind?: string
+  ) => Stream.Stream<WatchLine>
   /** The connection drops: every carried watch ends at once, lines not yet received are lost. */
   readonly cut: Effect.Effect<void>
   /** The server ends every carried watch with `last` (an ERROR line), dropping what it had not sent. */
   readonly close: (last: WatchLine) => Effect.Effect<void>
   /**
    * Starts a lag of `by` ms on every line that arrives while it is in force (the largest lag in
-   * force applies); answers its end.
+   * force applies), only on watches of `kind` (lower-case singular) when given: one informer
+   * lags, the others do not. Answers its end.
    */
-  readonly delay: (by: number) => () => void
+  readonly delay: (by: number, kind?: string) => () => void
 }
 
 /** A link with nothing carried yet. */
@@ -48,17 +54,18 @@ export const make = (): Link => {
   let generation = 0
   // Insertion order: watches end in the order they opened, the same on every run.
   const open = new Set<Stop>()
-  const lags: Array<{ readonly by: number }> = []
-  const lag = () => lags.reduce((largest, l) => Math.max(largest, l.by), 0)
+  const lags: Array<{ readonly by: number; readonly kind: string | undefined }> = []
+  const lagOf = (kind: string | undefined) => () =>
+    lags.reduce((largest, l) => (l.kind === undefined || l.kind === kind ? Math.max(largest, l.by) : largest), 0)
 
-  const carry = (lines: Stream.Stream<WatchLine>, stop: Stop | undefined, since = generation) =>
+  const carry = (lines: Stream.Stream<WatchLine>, stop: Stop | undefined, since = generation, kind?: string) =>
     Stream.suspend(() => {
       if (since !== generation) return Stream.empty
       const end: Stop = stop ?? (() => Effect.void)
       open.add(end)
       const live = () => generation === since
       // A line that was on its way when the link was cut never arrives.
-      return lagging(lines, lag, live).pipe(
+      return lagging(lines, lagOf(kind), live).pipe(
         Stream.takeWhile(live),
         Stream.ensuring(Effect.sync(() => open.delete(end)))
       )
@@ -79,8 +86,8 @@ export const make = (): Link => {
       return endAll(undefined)
     }),
     close: endAll,
-    delay: (by) => {
-      const entry = { by }
+    delay: (by, kind) => {
+      const entry = { by, kind }
       lags.push(entry)
       return () => {
         const at = lags.indexOf(entry)

@@ -87,7 +87,7 @@ export interface Network {
    * comes `by` ms later, in order (a lagging informer); answers its end. Overlapping lags: the
    * largest in force applies. Lines held when it ends still come, in order.
    */
-  readonly delayWatches: (component: string, by: number) => Effect.Effect<Effect.Effect<void>>
+  readonly delayWatches: (component: string, by: number, kind?: string) => Effect.Effect<Effect.Effect<void>>
   /**
    * Counts the successful writes of `component` from now (POST, PUT, PATCH, DELETE answered 2xx,
    * of `match.kind` when given). At the `match.nth` the server has applied it; `onWrite` is called
@@ -203,7 +203,8 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
               Chunk.isEmpty(chunk) ? Effect.succeed(chunk) : Effect.as(delay, chunk)
             ),
             response.stop,
-            since
+            since,
+            kindOf(req)
           )
           const events =
             see === undefined
@@ -266,7 +267,7 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
             slowPeriods.splice(slowPeriods.indexOf(period), 1)
           })
         }),
-      delayWatches: (component, by) => Effect.sync(() => once(linkOf(component).delay(by))),
+      delayWatches: (component, by, kind) => Effect.sync(() => once(linkOf(component).delay(by, kind))),
       armWrite: (component, match, onWrite) =>
         Effect.sync(() => {
           const write: Armed = { kind: match.kind?.toLowerCase(), nth: match.nth, count: 0, fired: false, onWrite }

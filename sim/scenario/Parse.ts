@@ -700,7 +700,7 @@ type FaultName = (typeof faultNames)[number]
 const faultOptions: Partial<Record<FaultName, ReadonlyArray<string>>> = {
   partition: ["for"],
   crashContainer: ["exitCode"],
-  delayWatches: ["by", "for"],
+  delayWatches: ["kind", "by", "for"],
   clockSkew: ["by"]
 }
 
@@ -754,13 +754,16 @@ const fault = (at: At, context: Context): Fault => {
       return { _tag: "restartComponent", component: oneOf(value, restartable, "component") }
     case "cutWatches":
       return { _tag: "cutWatches", component: client(value, context) }
-    case "delayWatches":
+    case "delayWatches": {
+      const kindAt = m2.get("kind")
       return {
         _tag: "delayWatches",
         component: client(value, context),
+        ...(kindAt === undefined ? {} : { kind: oneOf(kindAt, refKinds, "kind") }),
         by: duration(m2.require("by"), true),
         for: duration(m2.require("for"), true)
       }
+    }
     case "ambiguousCommit":
     case "crashAtWrite": {
       const target = mapping(value, ["component", "kind", "nth"])

@@ -52,12 +52,6 @@ export interface RunOptions {
   readonly custom?: ReadonlyArray<CustomInvariant>
   /** Bugs planted in the control plane (tests only: the known-bug catalogue). */
   readonly bugs?: ReadonlySet<KnownBug>
-  /**
-   * Actions that fail with a transient error (unavailable, unreachable, timeout, conflict) are tried
-   * again every second until they succeed, as a user re-running kubectl would: `minik8s fuzz` keeps
-   * the workload the same whatever faults it injects.
-   */
-  readonly retryActions?: boolean
   /** Called once the world view exists, before the first step (the differential oracle records from there). */
   readonly onWorld?: (world: World.World) => void
 }
@@ -121,7 +115,7 @@ const describeFault = (fault: Fault): string => {
     case "cutWatches":
       return `cutWatches ${fault.component}`
     case "delayWatches":
-      return `delayWatches ${fault.component} by ${formatTime(fault.by)} for ${formatTime(fault.for)}`
+      return `delayWatches ${fault.component}${fault.kind === undefined ? "" : ` ${fault.kind}`} by ${formatTime(fault.by)} for ${formatTime(fault.for)}`
     case "ambiguousCommit":
     case "crashAtWrite":
       return `${fault._tag} ${fault.component} at write ${fault.nth}${fault.kind === undefined ? "" : ` of a ${fault.kind}`}`
@@ -401,7 +395,7 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
         case "cutWatches":
           return Effect.as(network.cutWatches(fault.component), yes)
         case "delayWatches":
-          return forAWhile(network.delayWatches(fault.component, fault.by), fault.for)
+          return forAWhile(network.delayWatches(fault.component, fault.by, fault.kind), fault.for)
         case "ambiguousCommit":
         case "crashAtWrite":
           return Effect.gen(function* () {
@@ -525,10 +519,10 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
       trace.record(elapsed(), "scenario", "step", { step: step.index, action: describe(action) })
       if (action._tag !== "expect") {
         const startedAt = elapsed()
+        // A transient error (unavailable, unreachable, timeout, conflict) is retried every second, as a
+        // user re-running kubectl would: faults injected alongside leave the workload the same.
         const outcome = yield* Effect.either(
-          options.retryActions === true
-            ? Effect.retry(act(action), { schedule: Schedule.spaced("1 second"), while: transient })
-            : act(action)
+          Effect.retry(act(action), { schedule: Schedule.spaced("1 second"), while: transient })
         )
         if (outcome._tag === "Left") fail(step, describe(action), messageOf(outcome.left))
         else line(`  ${formatTime(startedAt).padEnd(10)} step ${step.index}  ${describe(action)}`)

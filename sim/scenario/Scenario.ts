@@ -83,8 +83,14 @@ export type Fault =
   | { readonly _tag: "restartComponent"; readonly component: "scheduler" | "controller-manager" | "apiserver" }
   /** Every open watch of `component` (a node's name, `scheduler`, `controller-manager`) ends; its informers re-open them. */
   | { readonly _tag: "cutWatches"; readonly component: Endpoint }
-  /** Watch lines reach `component` `by` ms late, in order, for `for` ms: a lagging informer, so stale reads. */
-  | { readonly _tag: "delayWatches"; readonly component: Endpoint; readonly by: number; readonly for: number }
+  /** Watch lines reach `component` `by` ms late, in order, for `for` ms: a lagging informer, so stale reads; only its watches of `kind` when given. */
+  | {
+      readonly _tag: "delayWatches"
+      readonly component: Endpoint
+      readonly kind?: string
+      readonly by: number
+      readonly for: number
+    }
   /** The `nth` write of `component` from now on (to objects of `kind`, lower-case singular, when given) is applied but its reply is lost. */
   | { readonly _tag: "ambiguousCommit"; readonly component: Endpoint; readonly kind?: string; readonly nth: number }
   /** `component` crashes (and starts again, empty) right after its `nth` write from now on is applied; the reply is lost. */
