@@ -17,7 +17,7 @@ import type { KubeObject } from "../../core/api/meta.js"
 import type { Pod } from "../../core/api/Pod.js"
 import type { Service } from "../../core/api/Service.js"
 import { isPodActive, isPodReady } from "../../core/controllers/PodConditions.js"
-import { type InvariantContext, type InvariantHooks, nameOf } from "./Invariant.js"
+import { everyWatchLine, type InvariantContext, type InvariantHooks, nameOf } from "./Invariant.js"
 import * as LeaderRenewals from "./LeaderRenewals.js"
 import * as Received from "./Received.js"
 import * as WatchLag from "./WatchLag.js"
@@ -176,14 +176,7 @@ export const make = (context: InvariantContext): InvariantHooks => {
       }
       if (suspects.size > 0) check(now)
     },
-    onWatchLine: (component, request) => {
-      const measure = lag.onWatchLine(component, request)
-      const see = received.onWatchLine(component, request)
-      return (line) => {
-        measure(line)
-        see(line)
-      }
-    },
+    onWatchLine: everyWatchLine([lag.onWatchLine, received.onWatchLine]),
     onResponse: received.onResponse,
     atEnd: () => check(context.now())
   }

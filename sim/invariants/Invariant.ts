@@ -95,3 +95,15 @@ export const nameOf = (metadata: {
   metadata.namespace === undefined || metadata.namespace === "default"
     ? (metadata.name ?? "")
     : `${metadata.namespace}/${metadata.name ?? ""}`
+
+type WatchLineHook = NonNullable<InvariantHooks["onWatchLine"]>
+
+/** One `onWatchLine` hook that feeds each line to every one of `hooks`, in order. */
+export const everyWatchLine =
+  (hooks: ReadonlyArray<WatchLineHook>): WatchLineHook =>
+  (component, request) => {
+    const sees = hooks.map((hook) => hook(component, request))
+    return (line) => {
+      for (const see of sees) see(line)
+    }
+  }

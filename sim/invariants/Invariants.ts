@@ -13,13 +13,14 @@ import type { World } from "../scenario/World.js"
 import * as CapacityRespected from "./CapacityRespected.js"
 import * as Converged from "./Converged.js"
 import * as EndpointsReady from "./EndpointsReady.js"
-import type {
-  CustomInvariant,
-  EndState,
-  InvariantContext,
-  InvariantHooks,
-  RuntimeContainer,
-  Violation
+import {
+  type CustomInvariant,
+  type EndState,
+  everyWatchLine,
+  type InvariantContext,
+  type InvariantHooks,
+  type RuntimeContainer,
+  type Violation
 } from "./Invariant.js"
 import * as NoContainerAfterDelete from "./NoContainerAfterDelete.js"
 import * as NoDoubleBinding from "./NoDoubleBinding.js"
@@ -138,14 +139,7 @@ export const make = (names: ReadonlyArray<InvariantName>, world: World, options:
   }
 
   return {
-    onWatchLine: (component, request) => {
-      if (onWatch.length === 0) return ignoreLine
-      if (onWatch.length === 1) return onWatch[0](component, request)
-      const lines = onWatch.map((f) => f(component, request))
-      return (line) => {
-        for (const see of lines) see(line)
-      }
-    },
+    onWatchLine: onWatch.length === 0 ? () => ignoreLine : onWatch.length === 1 ? onWatch[0]! : everyWatchLine(onWatch),
     onResponse: (component, request, response) => {
       for (const see of onResponse) see(component, request, response)
     },

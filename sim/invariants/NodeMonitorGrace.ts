@@ -15,7 +15,7 @@
 import type { Node } from "../../core/api/Node.js"
 import { notReadyTaint, unreachableTaint } from "../../core/controllers/NodeLifecycle.js"
 import * as Heartbeats from "./Heartbeats.js"
-import { type InvariantContext, type InvariantHooks } from "./Invariant.js"
+import { everyWatchLine, type InvariantContext, type InvariantHooks } from "./Invariant.js"
 import * as Received from "./Received.js"
 import * as WatchLag from "./WatchLag.js"
 
@@ -97,14 +97,7 @@ export const make = (context: InvariantContext): InvariantHooks => {
       if (added.length > 0) tainted(name, added, now)
       else if (noExecuteKeys(node).size === 0) context.resolve(`${name}/taint`)
     },
-    onWatchLine: (component, request) => {
-      const measure = lag.onWatchLine(component, request)
-      const see = received.onWatchLine(component, request)
-      return (line) => {
-        measure(line)
-        see(line)
-      }
-    },
+    onWatchLine: everyWatchLine([lag.onWatchLine, received.onWatchLine]),
     onResponse: received.onResponse
   }
 }
