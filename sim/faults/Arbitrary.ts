@@ -80,6 +80,14 @@ const seconds = (min: number, max: number) => fc.integer({ min: min / 1000, max:
 
 const triggerKinds = ["pod", "replicaset", "deployment"] as const
 
+/** What a component writes (binding a pod is writing a pod). */
+const writtenBy = (component: string): ReadonlyArray<string> =>
+  component === "scheduler"
+    ? ["pod"]
+    : component === "controller-manager"
+      ? ["pod", "replicaset", "deployment", "endpoints", "node"]
+      : ["pod", "node", "lease"]
+
 const trigger: fc.Arbitrary<Trigger> = fc.record({
   event: fc.constantFrom("updated" as const, "created" as const, "deleted" as const),
   kind: fc.constantFrom(...triggerKinds),
@@ -179,15 +187,16 @@ const faultOf = (
       )
     case "ambiguousCommit":
     case "crashAtWrite":
+      // The kinds each component writes, so that an armed write comes.
       return only(
-        fc
-          .record({
-            component: client,
-            kind: fc.option(fc.constantFrom("pod", "replicaset", "deployment", "node", "endpoints"), {
-              nil: undefined
-            }),
-            nth: fc.integer({ min: 1, max: 5 })
-          })
+        client
+          .chain((component) =>
+            fc.record({
+              component: fc.constant(component),
+              kind: fc.option(fc.constantFrom(...writtenBy(component)), { nil: undefined }),
+              nth: fc.integer({ min: 1, max: 5 })
+            })
+          )
           .map(({ component, kind: k, nth }): Fault =>
             k === undefined ? { _tag: kind, component, nth } : { _tag: kind, component, kind: k, nth }
           )
