@@ -40,6 +40,12 @@ export interface Fingerprint {
    * compared: whether the taint manager evicted it before the node came back is a race of timing.
    */
   readonly failedNodes: ReadonlyArray<string>
+  /**
+   * Whether some node is not Ready at the end. Then which pods it strands (and so the ready counts
+   * of their Deployments and ReplicaSets) depends on where the scheduler had put them: those counts
+   * are not compared, only the replicas wanted.
+   */
+  readonly nodeDownAtEnd: boolean
 }
 
 export interface Recorder {
@@ -118,7 +124,10 @@ export const record = (world: World): Recorder => {
         replicas: sorted(replicas),
         lifecycle: sorted(lifecycle),
         barePods: sorted(barePods),
-        failedNodes: [...failedNodes].sort()
+        failedNodes: [...failedNodes].sort(),
+        nodeDownAtEnd: world
+          .nodes()
+          .some((node) => !node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
       }
     }
   }
@@ -144,7 +153,9 @@ export const compare = (faulty: Fingerprint, baseline: Fingerprint): ReadonlyArr
   for (const id of union(faulty.replicas, baseline.replicas)) {
     const [f, b] = [faulty.replicas[id], baseline.replicas[id]]
     if (f === undefined || b === undefined) continue
-    for (const field of ["spec", "status", "ready"] as const) {
+    const fields =
+      faulty.nodeDownAtEnd || baseline.nodeDownAtEnd ? (["spec"] as const) : (["spec", "status", "ready"] as const)
+    for (const field of fields) {
       const label = field === "spec" ? "spec.replicas" : field === "status" ? "status.replicas" : "readyReplicas"
       if (f[field] !== b[field]) lines.push([id, `${id}: ${label} ${f[field]}, ${b[field]} without faults`])
     }
