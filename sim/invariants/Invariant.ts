@@ -74,6 +74,8 @@ export interface InvariantHooks {
   readonly onWatchLine?: (component: string, request: ApiRequest) => (line: WatchLine) => void
   /** Each response (not a watch) a component received from the API server, as it receives it. */
   readonly onResponse?: (component: string, request: ApiRequest, response: ApiResponse) => void
+  /** Each response a component never received (its link cut on the way back): a write it asked for may be applied, unknown to it. */
+  readonly onLostReply?: (component: string, request: ApiRequest, response: ApiResponse) => void
   /** At the end of the run, after quiescence. */
   readonly atEnd?: (end: EndState) => void
 }

@@ -311,6 +311,27 @@ describe("invariants", () => {
     expect(found).toEqual([])
   })
 
+  it("replicasBounded: a pod whose create reply was lost lets the Deployment go (its ReplicaSet makes another)", () => {
+    const rsB = replicaSet("web-b", 1, web)
+    const found = violations(
+      ({ put, invariants }) =>
+        Effect.gen(function* () {
+          yield* steady(put)
+          yield* put(rsB)
+          const first = podOf(rsB, "b-1", false)
+          yield* put(first)
+          invariants.onLostReply(
+            "controller-manager",
+            { method: "POST", path: "/api/v1/namespaces/default/pods", query: new URLSearchParams(), headers: {} },
+            { _tag: "Json", status: 201, headers: {}, body: first }
+          )
+          yield* put(podOf(rsB, "b-2", false))
+        }),
+      ["replicasBounded"]
+    )
+    expect(found).toEqual([])
+  })
+
   it("replicasBounded: nothing is reported while a node is not Ready and for five minutes after", () => {
     const rsB = replicaSet("web-b", 2, web)
     const found = violations(

@@ -42,6 +42,8 @@ export interface Invariants {
   readonly onWatchLine: (component: string, request: ApiRequest) => (line: WatchLine) => void
   /** For the network's `onResponse` option: checks each response (not a watch) a component receives. */
   readonly onResponse: (component: string, request: ApiRequest, response: ApiResponse) => void
+  /** For the network's `onLostReply` option: each response that never reached its component. */
+  readonly onLostReply: (component: string, request: ApiRequest, response: ApiResponse) => void
   /**
    * Runs the end-of-run checks (noOrphans, converged, quiet …) and answers whether they hold. With
    * `dryRun` nothing is recorded (to wait for quiescence); call it once without, at the end.
@@ -126,6 +128,7 @@ export const make = (names: ReadonlyArray<InvariantName>, world: World, options:
   const onEvent = hooks.flatMap((h) => (h.onEvent === undefined ? [] : [h.onEvent]))
   const onWatch = hooks.flatMap((h) => (h.onWatchLine === undefined ? [] : [h.onWatchLine]))
   const onResponse = hooks.flatMap((h) => (h.onResponse === undefined ? [] : [h.onResponse]))
+  const onLostReply = hooks.flatMap((h) => (h.onLostReply === undefined ? [] : [h.onLostReply]))
   const atEnd = hooks.flatMap((h) => (h.atEnd === undefined ? [] : [h.atEnd]))
 
   if (onEvent.length > 0) {
@@ -142,6 +145,9 @@ export const make = (names: ReadonlyArray<InvariantName>, world: World, options:
     onWatchLine: onWatch.length === 0 ? () => ignoreLine : onWatch.length === 1 ? onWatch[0]! : everyWatchLine(onWatch),
     onResponse: (component, request, response) => {
       for (const see of onResponse) see(component, request, response)
+    },
+    onLostReply: (component, request, response) => {
+      for (const see of onLostReply) see(component, request, response)
     },
     atEnd: (end, atEndOptions = {}) => {
       dryRun = atEndOptions.dryRun === true

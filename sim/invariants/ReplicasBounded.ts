@@ -7,7 +7,9 @@
  * Deployment is only held to them from a steady state (one ReplicaSet, every replica available)
  * until the next one, and is let go (until steady again) when something else takes pods away: it
  * is scaled, a pod of it stops being available without the controller asking (a crash, a failed
- * probe, a deletion its ReplicaSet did not call for). Nothing is reported while a node is not
+ * probe, a deletion its ReplicaSet did not call for), or when the reply to a pod's create was lost on
+ * the way back: its ReplicaSet, not knowing the pod exists, rightly makes another, as in
+ * Kubernetes, and deletes the extra one once it sees it. Nothing is reported while a node is not
  * Ready or within `nodeTroubleMillis` after one stopped being Ready.
  */
 import type { Deployment } from "../../core/api/Deployment.js"
@@ -164,6 +166,14 @@ export const make = (context: InvariantContext): InvariantHooks => {
   }
 
   return {
+    onLostReply: (_component, request, response) => {
+      if (request.method !== "POST" || response._tag !== "Json") return
+      const created = response.body as KubeObject | null
+      if (created?.kind !== "Pod") return
+      const rsUid = ownerUid(created, "ReplicaSet")
+      const dUid = rsUid === undefined ? undefined : replicaSets.owner(rsUid)
+      if (dUid !== undefined) disarm(dUid)
+    },
     onEvent: (event) => {
       switch (event.kind) {
         case "Node":

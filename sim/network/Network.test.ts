@@ -42,14 +42,16 @@ const service = (name: string): Service =>
 const world = (
   latency: Range = { min: 1, max: 5 },
   onWatch?: Network.NetworkOptions["onWatch"],
-  onResponse?: Network.NetworkOptions["onResponse"]
+  onResponse?: Network.NetworkOptions["onResponse"],
+  onLostReply?: Network.NetworkOptions["onLostReply"]
 ) =>
   Effect.gen(function* () {
     const memory = yield* MemoryStore.make
     const net = yield* Network.make({
       latency,
       ...(onWatch === undefined ? {} : { onWatch }),
-      ...(onResponse === undefined ? {} : { onResponse })
+      ...(onResponse === undefined ? {} : { onResponse }),
+      ...(onLostReply === undefined ? {} : { onLostReply })
     })
     const server = yield* Effect.provideService(ApiServer.make(), Store, net.store(memory))
     const clientOf = (component: string) =>
@@ -467,7 +469,11 @@ describe("Network", () => {
         const onResponse = (component: string, request: { readonly method: string }, response: { status: number }) => {
           answered.push(`${component} ${request.method} ${response.status}`)
         }
-        const { net, clientOf, scenario } = yield* world({ min: 5, max: 5 }, undefined, onResponse)
+        const lostReplies: Array<string> = []
+        const onLostReply = (component: string, request: { readonly method: string }, response: { status: number }) => {
+          lostReplies.push(`${component} ${request.method} ${response.status}`)
+        }
+        const { net, clientOf, scenario } = yield* world({ min: 5, max: 5 }, undefined, onResponse, onLostReply)
         const manager = yield* clientOf("controller-manager")
         let onWrites = 0
         const armed = yield* net.armWrite("controller-manager", { kind: "pod", nth: 3 }, () => onWrites++)
@@ -489,7 +495,17 @@ describe("Network", () => {
         const scheduler = yield* clientOf("scheduler")
         yield* other.disarm
         yield* scheduler.create(Pods, pod("c"))
-        return { answered, conflict, before, lost, millis, written, fired: [armed.fired(), other.fired()], onWrites }
+        return {
+          answered,
+          lostReplies,
+          conflict,
+          before,
+          lost,
+          millis,
+          written,
+          fired: [armed.fired(), other.fired()],
+          onWrites
+        }
       })
     )
     expect(result).toEqual({
@@ -505,6 +521,8 @@ describe("Network", () => {
         "controller-manager DELETE 200",
         "scheduler POST 201"
       ],
+      // The lost reply goes to onLostReply instead.
+      lostReplies: ["controller-manager POST 201"],
       conflict: "AlreadyExists",
       before: { fired: false, onWrites: 0 },
       lost: "Unreachable",

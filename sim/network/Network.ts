@@ -52,6 +52,8 @@ export interface NetworkOptions {
   readonly onWatch?: (component: string, request: ApiRequest) => (line: WatchLine) => void
   /** Called with every answer but a watch that a component receives (not for a call that fails or whose reply is lost). */
   readonly onResponse?: (component: string, request: ApiRequest, response: ApiResponse) => void
+  /** A response the server gave that never reached the component (cut on its way back, or an armed write): what it answers may have been applied. */
+  readonly onLostReply?: (component: string, request: ApiRequest, response: ApiResponse) => void
 }
 
 /** Which writes of a component an armed write counts (see `Network.armWrite`). */
@@ -188,10 +190,14 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
           if (fires(component, req, response)) {
             // The timer at this instant fires after every runnable fiber, so what onWrite forked runs first.
             yield* Effect.zipRight(delay, Effect.sleep(0))
+            options.onLostReply?.(component, req, response)
             return yield* Effect.fail(unreachable())
           }
           yield* delay
-          if (cutOff(component) || link.generation() !== since) return yield* Effect.fail(unreachable())
+          if (cutOff(component) || link.generation() !== since) {
+            options.onLostReply?.(component, req, response)
+            return yield* Effect.fail(unreachable())
+          }
           if (response._tag !== "Watch") {
             options.onResponse?.(component, req, response)
             return response

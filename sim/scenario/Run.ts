@@ -193,7 +193,8 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
     const network = yield* Network.make({
       latency: scenario.cluster.timing.apiLatency,
       onWatch: (component, request) => invariants?.onWatchLine(component, request) ?? (() => {}),
-      onResponse: (component, request, response) => invariants?.onResponse(component, request, response)
+      onResponse: (component, request, response) => invariants?.onResponse(component, request, response),
+      onLostReply: (component, request, response) => invariants?.onLostReply(component, request, response)
     })
     const cluster = yield* Cluster.make(scenario.cluster, { network })
     const world = yield* World.make(cluster.store)
