@@ -7,26 +7,17 @@
  * faults, earlier times, shorter periods and no trigger.
  */
 import * as fc from "fast-check"
-import type { Fault, Scenario, Trigger } from "../scenario/Scenario.js"
+import { type Fault, type FaultName, faultNames, type Scenario, type Trigger } from "../scenario/Scenario.js"
 import type { DrawnFault, Schedule } from "./Schedule.js"
 
-/** The kinds of fault `minik8s fuzz` draws (`--faults` picks among them). */
-export const faultKinds = [
-  "crashNode",
-  "stopKubelet",
-  "partition",
-  "crashContainer",
-  "storeUnavailable",
-  "compactStore",
-  "slowNetwork",
-  "restartComponent",
-  "cutWatches",
-  "delayWatches",
-  "ambiguousCommit",
-  "crashAtWrite",
-  "clockSkew"
-] as const
-export type FaultKind = (typeof faultKinds)[number]
+/** The faults drawn only as the heal of another (`restartNode` after `crashNode`, `startKubelet` after `stopKubelet`). */
+type Heal = "restartNode" | "startKubelet"
+export type FaultKind = Exclude<FaultName, Heal>
+
+/** The kinds of fault `minik8s fuzz` draws (`--faults` picks among them): every fault but the heals. */
+export const faultKinds: ReadonlyArray<FaultKind> = faultNames.filter(
+  (name): name is FaultKind => name !== "restartNode" && name !== "startKubelet"
+)
 
 export interface ScheduleOptions {
   readonly kinds: ReadonlyArray<FaultKind>

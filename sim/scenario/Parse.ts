@@ -27,6 +27,8 @@ import {
   type CustomProfile,
   defaultTiming,
   type Fault,
+  type FaultName,
+  faultNames,
   type Fields,
   type InvariantName,
   invariantNames,
@@ -676,25 +678,6 @@ const manifestFile = (at: At, context: Context): ReadonlyArray<Record<string, un
 
 // ---------------------------------------------------------------------------------------------
 // Faults
-
-const faultNames = [
-  "crashNode",
-  "restartNode",
-  "stopKubelet",
-  "startKubelet",
-  "partition",
-  "crashContainer",
-  "storeUnavailable",
-  "compactStore",
-  "slowNetwork",
-  "restartComponent",
-  "cutWatches",
-  "delayWatches",
-  "ambiguousCommit",
-  "crashAtWrite",
-  "clockSkew"
-] as const
-type FaultName = (typeof faultNames)[number]
 
 /** The fields a fault takes beside its own key. */
 const faultOptions: Partial<Record<FaultName, ReadonlyArray<string>>> = {

@@ -444,12 +444,10 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
       })
 
     // The fault track: each fault waits for its time (and trigger) on a fiber of its own, apart from the steps.
-    const track = [...scenario.faults]
-    const fired: Array<{ entry: ScheduledFault; at: number | undefined; fired: () => boolean }> = track.map(
-      (entry) => ({ entry, at: undefined, fired: () => false })
-    )
+    const outcomes: Array<{ entry: ScheduledFault; at: number | undefined; fired: () => boolean }> =
+      scenario.faults.map((entry) => ({ entry, at: undefined, fired: () => false }))
     yield* Effect.forEach(
-      fired,
+      outcomes,
       (outcome) =>
         Effect.forkScoped(
           Effect.gen(function* () {
@@ -474,10 +472,10 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
       { discard: true }
     )
     faultOutcomes = () =>
-      fired.map(({ entry, at, fired: f }) => ({
+      outcomes.map(({ entry, at, fired }) => ({
         line: entry.line,
         fault: describeScheduled(entry),
-        fired: at !== undefined && f(),
+        fired: at !== undefined && fired(),
         ...(at === undefined ? {} : { at: formatTime(at) })
       }))
 

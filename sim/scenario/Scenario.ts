@@ -98,6 +98,26 @@ export type Fault =
   /** The node's clock (what its kubelet reads) runs `offset` ms ahead (negative: behind) from now on. */
   | { readonly _tag: "clockSkew"; readonly node: string; readonly offset: number }
 
+/** Every fault's key, as scenario files write it (the `_tag` of its `Fault`), in the order errors list them. */
+export const faultNames = [
+  "crashNode",
+  "restartNode",
+  "stopKubelet",
+  "startKubelet",
+  "partition",
+  "crashContainer",
+  "storeUnavailable",
+  "compactStore",
+  "slowNetwork",
+  "restartComponent",
+  "cutWatches",
+  "delayWatches",
+  "ambiguousCommit",
+  "crashAtWrite",
+  "clockSkew"
+] as const satisfies ReadonlyArray<Fault["_tag"]>
+export type FaultName = (typeof faultNames)[number]
+
 /** The fields a check compares, as written (numbers, booleans, strings). */
 export type Fields = Readonly<Record<string, string | number | boolean>>
 
