@@ -5,9 +5,12 @@ import { register } from "tsx/esm/api"
 
 // A simulated run makes short-lived objects at a high rate: with a larger young generation the
 // collector promotes (and later marks) far fewer of them, which makes `run` 15-20% faster. V8 takes
-// the size only at start-up, so `run` starts Node again with it.
+// the size only at start-up, so the simulating commands start Node again with it.
 const youngGeneration = "--max-semi-space-size=64"
-if (process.argv[2] === "run" && !process.execArgv.some((arg) => arg.startsWith("--max-semi-space-size"))) {
+if (
+  ["run", "fuzz", "bench"].includes(process.argv[2]) &&
+  !process.execArgv.some((arg) => arg.startsWith("--max-semi-space-size"))
+) {
   const child = spawnSync(process.execPath, [youngGeneration, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: "inherit"
   })

@@ -513,6 +513,74 @@ const fuzzCommand = Command.make(
   )
 )
 
+const benchCommand = Command.make(
+  "bench",
+  {
+    workload: Options.text("workload").pipe(
+      Options.withDescription(
+        "a workload file (YAML, or a trace: Alibaba v2018 / GPU, Google 2019) or a generator: NAME[:key=value,…]"
+      )
+    ),
+    format: Options.text("format").pipe(
+      Options.withDescription("the trace format of --workload, when its name does not tell"),
+      Options.optional
+    ),
+    profiles: Options.text("profiles").pipe(
+      Options.withDefault("least-allocated,most-allocated,random"),
+      Options.withDescription("scheduler profiles to compare, comma-separated (shipped, or from --plugins)")
+    ),
+    baseline: Options.text("baseline").pipe(
+      Options.withDescription("the profile ratios are against (default: the first)"),
+      Options.optional
+    ),
+    repeat: Options.integer("repeat").pipe(
+      Options.withDefault(1),
+      Options.withDescription("runs per profile, with seeds --seed, --seed+1, … (confidence intervals over them)")
+    ),
+    seed: Options.integer("seed").pipe(Options.withDefault(1), Options.withDescription("the first seed")),
+    workers: Options.integer("workers").pipe(
+      Options.withDescription("worker threads (default: the cores; 1 runs in this thread)"),
+      Options.optional
+    ),
+    report: Options.text("report").pipe(
+      Options.withDescription("write table.md, table.csv, summary.json, timing.json and report.html here"),
+      Options.optional
+    ),
+    plugins: Options.text("plugins").pipe(
+      Options.withDescription("a TypeScript module exporting `registry` (plugins) and `profiles`"),
+      Options.optional
+    ),
+    heartbeat: Options.text("heartbeat").pipe(
+      Options.withDefault("10s"),
+      Options.withDescription("node heartbeat period (longer: big clusters simulate faster)")
+    )
+  },
+  (o) =>
+    Effect.flatMap(
+      Effect.flatMap(
+        Effect.promise(() => import("./bench.js")),
+        ({ bench }) =>
+          bench({
+            workload: o.workload,
+            format: Option.getOrUndefined(o.format),
+            profiles: o.profiles,
+            baseline: Option.getOrUndefined(o.baseline),
+            repeat: o.repeat,
+            seed: o.seed,
+            workers: Option.getOrUndefined(o.workers),
+            report: Option.getOrUndefined(o.report),
+            plugins: Option.getOrUndefined(o.plugins),
+            heartbeat: o.heartbeat
+          })
+      ),
+      (code) => Effect.sync(() => (process.exitCode = code))
+    )
+).pipe(
+  Command.withDescription(
+    "Compare scheduler profiles on a workload in simulation: metrics table, CSV, JSON and an HTML report"
+  )
+)
+
 const minik8s = Command.make("minik8s").pipe(
   Command.withDescription("A small, faithful Kubernetes: real mode over etcd and Docker, or deterministic simulation"),
   Command.withSubcommands([
@@ -528,7 +596,8 @@ const minik8s = Command.make("minik8s").pipe(
     scaleCommand,
     logsCommand,
     runCommand,
-    fuzzCommand
+    fuzzCommand,
+    benchCommand
   ])
 )
 

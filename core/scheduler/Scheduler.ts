@@ -47,6 +47,8 @@ export interface SchedulerOptions {
   readonly podMaxBackoff?: Duration.DurationInput
   /** Reported as the event source's host and the binder's identity. */
   readonly identity?: string
+  /** A clock for the frameworks' per-extension-point timings (a benchmark's `performance.now`); none by default. */
+  readonly now?: () => number
 }
 
 /** What a running scheduler reports (for tests, metrics and the benchmarks). */
@@ -58,6 +60,10 @@ export interface SchedulerStats {
   /** Bindings the API refused or that failed. */
   readonly bindFailures: number
   readonly pending: { readonly active: number; readonly backoff: number; readonly unschedulable: number }
+  /** Scheduling cycles run (each decides one pod: a node, or unschedulable). */
+  readonly cycles: number
+  /** Time per extension point summed over every profile's cycles, in `now`'s unit; all 0 without `now`. */
+  readonly timings: Framework.Timings
 }
 
 export interface Scheduler {
@@ -126,7 +132,12 @@ export const make = (
           options.percentageOfNodesToScore === undefined
             ? resolved
             : { ...resolved, percentageOfNodesToScore: options.percentageOfNodesToScore }
-        const framework = Framework.make(profile, registry, handle)
+        const framework = Framework.make(
+          profile,
+          registry,
+          handle,
+          options.now === undefined ? {} : { now: options.now }
+        )
         if (framework._tag === "Left") return yield* new InvalidSchedulerConfig({ message: framework.left })
         frameworks.set(profile.schedulerName, framework.right)
         if (main) frameworks.set("default-scheduler", framework.right)
@@ -318,12 +329,27 @@ export const make = (
       )
     )
     yield* Effect.addFinalizer(() => Effect.sync(() => queue.close()))
-    return { stats: () => ({ ...counters, pending: queue.pending() }) }
+    const timings = (): Framework.Timings => {
+      const sum: Framework.Timings = { preFilter: 0, filter: 0, preScore: 0, score: 0 }
+      for (const framework of new Set(frameworks.values()))
+        for (const point of Object.keys(sum) as Array<keyof Framework.Timings>) sum[point] += framework.timings[point]
+      return sum
+    }
+    return {
+      stats: () => ({
+        ...counters,
+        cycles: counters.scheduled + counters.bindFailures + counters.unschedulableAttempts,
+        pending: queue.pending(),
+        timings: timings()
+      })
+    }
   })
 
 export interface RunOptions extends SchedulerOptions {
   /** Leader election timing; `false` schedules without a Lease (one instance only). */
   readonly leaderElection?: false | Partial<Omit<LeaderElection.LeaderElectionOptions, "identity">>
+  /** Called with the scheduler each time it starts leading (its stats are this term's). */
+  readonly onLeading?: (scheduler: Scheduler) => void
 }
 
 /**
@@ -334,7 +360,11 @@ export const run = (options: RunOptions = {}): Effect.Effect<never, InvalidSched
   Effect.gen(function* () {
     // Check the configuration before campaigning, so a typo fails fast rather than after winning.
     for (const p of [options.profile ?? "default", ...(options.profiles ?? [])]) yield* resolveProfile(p)
-    const leading = Effect.zipRight(Effect.orDie(make(options)), Effect.never)
+    const leading = make(options).pipe(
+      Effect.orDie,
+      Effect.tap((scheduler) => options.onLeading?.(scheduler)),
+      Effect.zipRight(Effect.never)
+    )
     if (options.leaderElection === false) return yield* Effect.scoped(leading)
     return yield* LeaderElection.run(
       { lockName: "kube-scheduler", identity: options.identity ?? "default-scheduler", ...options.leaderElection },

@@ -32,7 +32,7 @@ import * as Framework from "../../core/scheduler/framework/Framework.js"
 import * as Status from "../../core/scheduler/framework/Plugin.js"
 import * as Profiles from "../../core/scheduler/Profile.js"
 import type { PluginRef, Profile } from "../../core/scheduler/Profile.js"
-import { defaultRegistry } from "../../core/scheduler/registry.js"
+import { defaultRegistry, type Registry } from "../../core/scheduler/registry.js"
 import * as Scheduler from "../../core/scheduler/Scheduler.js"
 import * as MemoryStore from "../../core/store/MemoryStore.js"
 import { Store } from "../../core/store/Store.js"
@@ -45,6 +45,12 @@ export type RestartableComponent = "scheduler" | "controller-manager" | "apiserv
 
 export interface ClusterOptions {
   readonly network: Network
+  /** The scheduler's profile (overrides the spec's), plugins added to the shipped ones, and a clock for its timings. */
+  readonly scheduler?: {
+    readonly profile?: Profile
+    readonly registry?: Registry
+    readonly now?: () => number
+  }
 }
 
 export interface Cluster {
@@ -79,6 +85,8 @@ export interface Cluster {
   readonly crashContainer: (podUid: string, container: string, exitCode: number) => Effect.Effect<boolean>
   /** The component loses its memory and starts again (the API server: every watch ends). */
   readonly restartComponent: (component: RestartableComponent) => Effect.Effect<void>
+  /** The leading scheduler's counters and timings since it last started; undefined before it leads. */
+  readonly schedulerStats: () => Scheduler.SchedulerStats | undefined
 }
 
 /** The identities components hold their Leases under, the same across restarts. */
@@ -142,8 +150,12 @@ export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<
     const clock = yield* Effect.clock
     const network = options.network
     const timing = spec.timing
-    const profile = schedulerProfile(spec.scheduler.profile)
+    const profile =
+      options.scheduler?.profile === undefined
+        ? schedulerProfile(spec.scheduler.profile)
+        : Either.right(options.scheduler.profile)
     if (Either.isLeft(profile)) return yield* Effect.die(new Error(profile.left))
+    let leadingScheduler: Scheduler.Scheduler | undefined
 
     const store = yield* MemoryStore.make
     const server = yield* Effect.provideService(
@@ -177,10 +189,15 @@ export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<
     })
     const scheduler = Effect.gen(function* () {
       const informers = yield* SharedInformers.make()
-      return yield* Scheduler.run({ profile: profile.right, identity: schedulerIdentity }).pipe(
-        Effect.provideService(SharedInformers.SharedInformers, informers),
-        Effect.orDie
-      )
+      return yield* Scheduler.run({
+        profile: profile.right,
+        identity: schedulerIdentity,
+        ...(options.scheduler?.registry === undefined ? {} : { registry: options.scheduler.registry }),
+        ...(options.scheduler?.now === undefined ? {} : { now: options.scheduler.now }),
+        onLeading: (leading) => {
+          leadingScheduler = leading
+        }
+      }).pipe(Effect.provideService(SharedInformers.SharedInformers, informers), Effect.orDie)
     })
     const controlPlane: Record<Exclude<RestartableComponent, "apiserver">, typeof scheduler> = {
       "controller-manager": controllerManager,
@@ -196,7 +213,7 @@ export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<
       const group = node.group
       const kubelet = Kubelet.make({
         nodeName: name,
-        capacity: { cpu: group.cpu, memory: group.memory, pods: String(group.pods) },
+        capacity: { ...group.resources, cpu: group.cpu, memory: group.memory, pods: String(group.pods) },
         labels: group.labels,
         taints: group.taints,
         heartbeatInterval: Duration.millis(timing.heartbeatInterval)
@@ -334,7 +351,8 @@ export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<
       restartKubelet,
       clockSkew,
       crashContainer,
-      restartComponent
+      restartComponent,
+      schedulerStats: () => leadingScheduler?.stats()
     }
     return cluster
   })

@@ -229,6 +229,14 @@ describe("parse", () => {
     expect(s.cluster.nodes[0].names).toEqual(["node-1", "node-2", "node-3"])
   })
 
+  it("reads a node group's extended resources, only when given", () => {
+    const s = valid(
+      minimal.replace(`memory: 8Gi}`, `memory: 8Gi, resources: {nvidia.com/gpu: "8", example.com/fpga: 2}}`)
+    )
+    expect(s.cluster.nodes[0].resources).toEqual({ "nvidia.com/gpu": "8", "example.com/fpga": "2" })
+    expect("resources" in valid(minimal).cluster.nodes[0]).toBe(false)
+  })
+
   it("reads every action, fault and check", () => {
     const s = valid(
       withSteps(`
@@ -715,6 +723,26 @@ describe("parse refuses an invalid scenario with one line naming file:line:colum
           `        spec: {containers: [{name: c, image: busybox, args: [${Array(101).fill("*a").join(", ")}]}]}\n`
       ),
       "scenarios/x.yaml:12:9: spec.steps[0].apply: too many YAML aliases"
+    ],
+    [
+      "a native resource among extended ones",
+      minimal.replace(`memory: 8Gi}`, `memory: 8Gi, resources: {cpu: "8"}}`),
+      `scenarios/x.yaml:8:73: spec.cluster.nodes[0].resources.cpu: "cpu" is not an extended resource name: it needs a domain prefix (example.com/gpu)`
+    ],
+    [
+      "an extended resource in the kubernetes.io domain",
+      minimal.replace(`memory: 8Gi}`, `memory: 8Gi, resources: {kubernetes.io/gpu: "8"}}`),
+      `scenarios/x.yaml:8:73: spec.cluster.nodes[0].resources[kubernetes.io/gpu]: "kubernetes.io/gpu" is not an extended resource name: it needs a domain prefix (example.com/gpu)`
+    ],
+    [
+      "a fractional extended resource",
+      minimal.replace(`memory: 8Gi}`, `memory: 8Gi, resources: {nvidia.com/gpu: 500m}}`),
+      `scenarios/x.yaml:8:89: spec.cluster.nodes[0].resources[nvidia.com/gpu]: must be a whole number, got "500m"`
+    ],
+    [
+      "an extended resource that is not a quantity",
+      minimal.replace(`memory: 8Gi}`, `memory: 8Gi, resources: {nvidia.com/gpu: lots}}`),
+      `scenarios/x.yaml:8:89: spec.cluster.nodes[0].resources[nvidia.com/gpu]: invalid quantity "lots": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`
     ],
     [
       "a kind the API does not serve",

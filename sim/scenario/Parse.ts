@@ -342,7 +342,7 @@ const cluster = (at: At, context: Context): ClusterSpec => {
 }
 
 const nodeGroup = (at: At, context: Context): NodeGroup => {
-  const m = mapping(at, ["name", "count", "cpu", "memory", "pods", "labels", "taints", "unschedulable"])
+  const m = mapping(at, ["name", "count", "cpu", "memory", "pods", "resources", "labels", "taints", "unschedulable"])
   const nameAt = m.require("name")
   const pattern = text(nameAt)
   const countAt = m.get("count")
@@ -363,15 +363,38 @@ const nodeGroup = (at: At, context: Context): NodeGroup => {
     if (context.nodes.has(name)) fail(nameAt, `duplicate node name "${name}"`)
     context.nodes.add(name)
   }
+  const resourcesAt = m.get("resources")
   return {
     names,
     cpu: quantity(m.require("cpu")),
     memory: quantity(m.require("memory")),
     pods: optional(m, "pods", (a) => integer(a, 0), 110),
+    ...(resourcesAt === undefined ? {} : { resources: extendedResources(resourcesAt) }),
     labels: optional(m, "labels", labels, {}),
     taints: optional(m, "taints", (a) => list(a).map(taint), []),
     unschedulable: optional(m, "unschedulable", boolean, false)
   }
+}
+
+/** `{nvidia.com/gpu: "8"}`: extended resources, as Kubernetes names them (domain-prefixed) and counts them (whole units). */
+const extendedResources = (at: At): Readonly<Record<string, string>> => {
+  const result: Record<string, string> = {}
+  for (const entry of mapping(at).entries) {
+    const name = entry.key
+    const [domain] = name.split("/")
+    const native = !name.includes("/") || domain === "kubernetes.io" || domain.endsWith(".kubernetes.io")
+    if (native || name.startsWith("requests.")) {
+      fail(entry.keyAt, `"${name}" is not an extended resource name: it needs a domain prefix (example.com/gpu)`)
+    }
+    firstProblem(entry.keyAt, V.qualifiedName(name), "resource name", name)
+    const valueAt = entry.value ?? fail(entry.keyAt, "must have a value")
+    const value = quantity(valueAt)
+    if (Quantity.unsafeParse(value).nanos % 1_000_000_000n !== 0n) {
+      fail(valueAt, `must be a whole number, got "${value}"`)
+    }
+    result[name] = value
+  }
+  return result
 }
 
 const labels = (at: At): Readonly<Record<string, string>> => {

@@ -283,7 +283,8 @@ const withStepMarks = (spec: Spec, steps: ReadonlyArray<StepResult>, axis: TimeA
   }
 }
 
-const svg = (spec: Spec): Promise<string> => {
+/** Renders a vega-lite spec to an SVG string on the server (vega's headless view: no DOM, no script). */
+export const svg = (spec: Spec): Promise<string> => {
   const compiled = vl.compile({
     config: { font: "system-ui, sans-serif", axisY: { minExtent: 50 } },
     ...spec

@@ -142,8 +142,8 @@ const transientTags = new Set([
   "Conflict"
 ])
 
-/** An error that going again may cure. */
-const transient = (error: unknown): boolean =>
+/** An error that going again may cure (unavailable, unreachable, timeout, conflict). */
+export const transient = (error: unknown): boolean =>
   typeof error === "object" && error !== null && "_tag" in error && transientTags.has(String(error._tag))
 
 const resourceOf = (ref: ObjectRef) => {

@@ -17,6 +17,8 @@ export interface NodeGroup {
   readonly cpu: string
   readonly memory: string
   readonly pods: number
+  /** Extended resources in the node's capacity (`nvidia.com/gpu: "8"`). */
+  readonly resources?: Readonly<Record<string, string>>
   readonly labels: Readonly<Record<string, string>>
   readonly taints: ReadonlyArray<Taint>
   readonly unschedulable: boolean
