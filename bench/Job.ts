@@ -17,6 +17,8 @@ export interface Job {
   readonly profile: string
   readonly seed: number
   readonly heartbeatInterval?: number
+  readonly syncFrequency?: number
+  readonly relistPeriod?: number
   /** `--plugins FILE`: a module exporting `registry` and/or `profiles` (user plugins and profiles). */
   readonly plugins?: string
 }
@@ -43,6 +45,8 @@ export const runJob = async (
     ...(plugins.registry === undefined ? {} : { registry: plugins.registry }),
     seed: job.seed,
     ...(job.heartbeatInterval === undefined ? {} : { heartbeatInterval: job.heartbeatInterval }),
+    ...(job.syncFrequency === undefined ? {} : { syncFrequency: job.syncFrequency }),
+    ...(job.relistPeriod === undefined ? {} : { relistPeriod: job.relistPeriod }),
     ...(onProgress === undefined ? {} : { onProgress })
   })
 }

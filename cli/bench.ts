@@ -3,6 +3,7 @@
  * (and `--repeat` seeds) in simulation through the whole control plane, on worker threads, and
  * prints a table of the metrics (mean ± 95% CI over the seeds, ratio to the baseline profile);
  * `--report DIR` also writes table.md, table.csv, summary.json, timing.json and report.html.
+ * `--export workload|scenario` prints the workload as a workload file or a scenario instead.
  * Progress goes to stderr on a terminal. A bad flag or workload exits 2 with one line.
  */
 import * as Console from "effect/Console"
@@ -18,6 +19,7 @@ import * as Report from "../bench/report/Report.js"
 import * as Table from "../bench/report/Table.js"
 import { load } from "../bench/workloads/Load.js"
 import { podsOf } from "../bench/workloads/Workload.js"
+import * as WorkloadFile from "../bench/workloads/WorkloadFile.js"
 
 export interface BenchFlags {
   readonly workload: string
@@ -29,7 +31,11 @@ export interface BenchFlags {
   readonly workers: number | undefined
   readonly report: string | undefined
   readonly plugins: string | undefined
-  readonly heartbeat: string
+  readonly heartbeat: string | undefined
+  readonly syncFrequency: string | undefined
+  readonly relist: string | undefined
+  /** Print the workload (as a workload file, or as a scenario under the first profile) instead of running it. */
+  readonly export: "workload" | "scenario" | undefined
 }
 
 const count = (n: number) => n.toLocaleString("en-US")
@@ -39,9 +45,19 @@ export const bench = (flags: BenchFlags): Effect.Effect<number> =>
     const invalid = (line: string) => Effect.as(Console.error(line), 2)
     if (flags.repeat < 1) return yield* invalid("--repeat: must be at least 1")
     if (flags.workers !== undefined && flags.workers < 1) return yield* invalid("--workers: must be at least 1")
-    const heartbeat = parseDuration(flags.heartbeat)
-    if (Either.isLeft(heartbeat)) return yield* invalid(`--heartbeat: ${heartbeat.left}`)
-    if (heartbeat.right < 1_000) return yield* invalid("--heartbeat: must be at least 1s")
+    // Node periods not given are the bench's defaults (Experiment.nodePeriods).
+    const periods: Partial<Record<"heartbeatInterval" | "syncFrequency" | "relistPeriod", number>> = {}
+    for (const [key, flag, written] of [
+      ["heartbeatInterval", "heartbeat", flags.heartbeat],
+      ["syncFrequency", "sync-frequency", flags.syncFrequency],
+      ["relistPeriod", "relist", flags.relist]
+    ] as const) {
+      if (written === undefined) continue
+      const period = parseDuration(written)
+      if (Either.isLeft(period)) return yield* invalid(`--${flag}: ${period.left}`)
+      if (period.right < 1_000) return yield* invalid(`--${flag}: must be at least 1s`)
+      periods[key] = period.right
+    }
 
     const pluginsUrl = flags.plugins === undefined ? undefined : pathToFileURL(resolve(flags.plugins)).href
     const plugins = yield* Effect.tryPromise({
@@ -68,7 +84,7 @@ export const bench = (flags: BenchFlags): Effect.Effect<number> =>
     const base: Omit<Job, "profile" | "seed"> = {
       workload: flags.workload,
       ...(flags.format === undefined ? {} : { format: flags.format }),
-      heartbeatInterval: heartbeat.right,
+      ...periods,
       ...(pluginsUrl === undefined ? {} : { plugins: pluginsUrl })
     }
     // Loaded here too, so a bad workload is one line before any thread starts.
@@ -80,6 +96,9 @@ export const bench = (flags: BenchFlags): Effect.Effect<number> =>
       return yield* invalid(cause instanceof Error ? cause.message : String(cause))
     }
     const w = workload.right
+    if (flags.export === "workload") return yield* Effect.as(Console.log(WorkloadFile.write(w).trimEnd()), 0)
+    if (flags.export === "scenario")
+      return yield* Effect.as(Console.log(WorkloadFile.toScenario(w, profiles[0]!).trimEnd()), 0)
     const seeds = Array.from({ length: flags.repeat }, (_, i) => flags.seed + i)
     const jobs: Array<Job> = seeds.flatMap((seed) => profiles.map((profile) => ({ ...base, profile, seed })))
     const workers = Math.min(flags.workers ?? defaultWorkers(), jobs.length)

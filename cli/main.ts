@@ -551,8 +551,24 @@ const benchCommand = Command.make(
       Options.optional
     ),
     heartbeat: Options.text("heartbeat").pipe(
-      Options.withDefault("10s"),
-      Options.withDescription("node heartbeat period (longer: big clusters simulate faster)")
+      Options.withDescription(
+        "node Lease renewal period (default 1m; the kubelet's own is 10s; longer simulates faster)"
+      ),
+      Options.optional
+    ),
+    syncFrequency: Options.text("sync-frequency").pipe(
+      Options.withDescription("kubelets' periodic pod resync (default 1m, the kubelet's; longer simulates faster)"),
+      Options.optional
+    ),
+    export: Options.choice("export", ["workload", "scenario"]).pipe(
+      Options.withDescription("print the workload as a workload file or a scenario (first profile) and stop"),
+      Options.optional
+    ),
+    relist: Options.text("relist").pipe(
+      Options.withDescription(
+        "kubelets' runtime relist period (default 5m, as Evented PLEG; the kubelet's own is 10s)"
+      ),
+      Options.optional
     )
   },
   (o) =>
@@ -570,7 +586,10 @@ const benchCommand = Command.make(
             workers: Option.getOrUndefined(o.workers),
             report: Option.getOrUndefined(o.report),
             plugins: Option.getOrUndefined(o.plugins),
-            heartbeat: o.heartbeat
+            heartbeat: Option.getOrUndefined(o.heartbeat),
+            syncFrequency: Option.getOrUndefined(o.syncFrequency),
+            relist: Option.getOrUndefined(o.relist),
+            export: Option.getOrUndefined(o.export)
           })
       ),
       (code) => Effect.sync(() => (process.exitCode = code))

@@ -99,6 +99,19 @@ const shapesOf = (workload: Workload): ReadonlyArray<Shape> => {
   return total === 0 ? [] : top.map((s) => ({ cpu: s.cpu, memory: s.memory, gpu: s.gpu, weight: s.n / kept }))
 }
 
+/** Names in natural order: `node-2` before `node-10` (digit runs compare as numbers). */
+const naturally = (a: string, b: string): number => {
+  const pa = a.split(/(\d+)/)
+  const pb = b.split(/(\d+)/)
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const [x, y] = [pa[i]!, pb[i]!]
+    if (x === y) continue
+    const numeric = i % 2 === 1
+    return numeric ? Number(x) - Number(y) || (x < y ? -1 : 1) : x < y ? -1 : 1
+  }
+  return pa.length - pb.length
+}
+
 const meanPeak = (values: ReadonlyArray<number>): MeanPeak => {
   if (values.length === 0) return { mean: 0, peak: 0 }
   let sum = 0
@@ -206,7 +219,7 @@ export const make = (workload: Workload): Collector => {
   }
 
   const heatmapPick = (): ReadonlyArray<NodeRecord> => {
-    const all = [...nodes.values()]
+    const all = [...nodes.values()].sort((a, b) => naturally(a.name, b.name))
     if (all.length <= heatmapNodes) return all
     return Array.from({ length: heatmapNodes }, (_, i) => all[Math.floor((i * all.length) / heatmapNodes)]!)
   }

@@ -246,7 +246,7 @@ ${allocation}
 <p class="legend">Share of pods bound within a wait (creation → bound), over every seed.</p>
 ${cdf}
 <h2 id="fragmentation">Fragmentation over time</h2>
-<p class="legend">${escape(`Share of free capacity no pod shape of the workload can use (FGD); ${first}.`)}</p>
+<p class="legend">${escape(`Share of free capacity that no pending pod can use (FGD's measure over the pods waiting then; 0 while none waits); ${first}.`)}</p>
 ${fragmentation}
 <h2 id="utilisation">Per-node CPU utilisation</h2>
 <p class="legend">${escape(`Requested ÷ allocatable CPU per node; ${first}.`)}</p>

@@ -86,7 +86,7 @@ describe("generate", () => {
     "%s: durations make the tightest resource `load` allocated (Little's law)",
     (name) => {
       for (const load of [0.3, 0.7]) {
-        const w = workload(name === "gang" ? `gang:load=${load},gpus=8` : `${name}:load=${load}`)
+        const w = workload(name === "gang" ? `gang:load=${load},gpus=8,span=1h` : `${name}:load=${load},span=1h`)
         const [node] = w.nodes
         const used = (r: (a: Arrival) => number) =>
           w.arrivals.reduce((sum, a) => sum + podsOf(a) * r(a) * lengthOf(a), 0)
@@ -102,7 +102,7 @@ describe("generate", () => {
   )
 
   it("reaches the load at steady state: uniform's mean CPU allocation over the second half of the span", () => {
-    const w = workload("uniform:load=0.6")
+    const w = workload("uniform:load=0.6,span=1h")
     const [node] = w.nodes
     const [from, to] = [1_800_000, 3_600_000]
     let cpuTime = 0
@@ -163,9 +163,9 @@ describe("generate", () => {
       return w.arrivals.filter((a) => a.at >= 900_000 && a.at < 2_700_000).length / w.arrivals.length
     }
     // With ratio 4 (a = 0.6) the middle half holds 1/2 + a/π ≈ 0.69 of the arrivals.
-    expect(share("diurnal:pods=20000")).toBeCloseTo(0.5 + 0.6 / Math.PI, 1)
-    expect(share("diurnal:pods=20000,ratio=1")).toBeCloseTo(0.5, 1)
-    expect(share("diurnal:pods=20000,cycles=2")).toBeCloseTo(0.5, 1)
+    expect(share("diurnal:pods=20000,span=1h")).toBeCloseTo(0.5 + 0.6 / Math.PI, 1)
+    expect(share("diurnal:pods=20000,ratio=1,span=1h")).toBeCloseTo(0.5, 1)
+    expect(share("diurnal:pods=20000,cycles=2,span=1h")).toBeCloseTo(0.5, 1)
   })
 
   it("mix: services take their share of the pods and live long; batch jobs are groups of 1–tasks tasks", () => {

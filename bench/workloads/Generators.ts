@@ -3,7 +3,8 @@
  * Each generator is a pure function of its options and the seed.
  *
  * Arrivals are a Poisson process over `span` given its count: `pods` i.i.d. times (uniform, or
- * thinned to a day cycle), sorted. Durations are drawn relative to each other, then scaled by
+ * thinned to a day cycle), sorted. Durations are drawn relative to each other (exponential,
+ * truncated at 3× the mean), then scaled by
  * Little's law so that (arrival rate × mean duration × mean request) = `load` × capacity for the
  * tightest resource (cpu, memory or GPU); every shape is clamped to fit one node.
  *
@@ -99,7 +100,7 @@ export const commonOptions: Readonly<Record<string, Option>> = {
   cpu: positive("32", "CPU cores per node"),
   memory: positive("128", "memory per node, GiB"),
   pods: count("5000", "pods in all"),
-  span: duration("1h", "window the arrivals fall in (30m, 2h, 1d)"),
+  span: duration("30m", "window the arrivals fall in (30m, 2h, 1d)"),
   load: share("0.7", "mean allocation of the tightest resource at steady state; sets the durations", false),
   fill: share("0", "above 0: no departures, requests scaled to ask for this share of the tightest resource", true)
 }
@@ -197,6 +198,17 @@ const filling = (
   return { name, nodes: [node], arrivals: sortArrivals(scaled) }
 }
 
+/**
+ * A task's relative length: exponential (memoryless, as queueing models take it), truncated at
+ * 3× its mean by drawing again, so a few very long tasks do not stretch the run far past the span.
+ */
+const taskLength = (random: Random.Random): number => {
+  for (;;) {
+    const length = random.exponential(1)
+    if (length <= 3) return length
+  }
+}
+
 /** Bare pods `p-000001` … at `time()`, each of `shape()`, exponential durations. */
 const barePods = (
   values: Values,
@@ -209,7 +221,7 @@ const barePods = (
     name: `p-${padded(i + 1, 6)}`,
     at: time(),
     requests: shape(),
-    duration: random.exponential(1)
+    duration: taskLength(random)
   }))
 
 // ---------------------------------------------------------------------------------------------
@@ -327,7 +339,7 @@ const mix: Generator = {
       const at = uniformTime(span, random)
       const requests = uniformShape(node, random)
       for (let t = 1; t <= tasks; t++) {
-        arrivals.push({ kind: "Pod", name: `${group}-${t}`, at, requests, duration: random.exponential(1), group })
+        arrivals.push({ kind: "Pod", name: `${group}-${t}`, at, requests, duration: taskLength(random), group })
       }
     }
     return settle("mix", node, arrivals, values)
@@ -352,7 +364,7 @@ const gang: Generator = {
       const shape = uniformShape(node, random)
       const requests = gpus > 0 ? { ...shape, extended: { [gpu]: 1 } } : shape
       // A gang runs as one: every task of it runs as long.
-      const duration = random.exponential(1)
+      const duration = taskLength(random)
       for (let t = 1; t <= size; t++)
         arrivals.push({ kind: "Pod", name: `${group}-${t}`, at, requests, duration, group })
     }

@@ -51,6 +51,16 @@ export interface ClusterOptions {
     readonly registry?: Registry
     readonly now?: () => number
   }
+  /**
+   * Kubelet periods besides the heartbeat (the spec's timing), ms; default the kubelet's own
+   * (`syncFrequency` 1m, PLEG relist 10s). Longer periods make big, long runs cheaper to simulate:
+   * the simulated runtime reports every container change as an event, so they only delay the
+   * periodic resync that catches what an event missed.
+   */
+  readonly kubelet?: {
+    readonly syncFrequency?: number
+    readonly runtimeRelistPeriod?: number
+  }
 }
 
 export interface Cluster {
@@ -216,7 +226,13 @@ export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<
         capacity: { ...group.resources, cpu: group.cpu, memory: group.memory, pods: String(group.pods) },
         labels: group.labels,
         taints: group.taints,
-        heartbeatInterval: Duration.millis(timing.heartbeatInterval)
+        heartbeatInterval: Duration.millis(timing.heartbeatInterval),
+        ...(options.kubelet?.syncFrequency === undefined
+          ? {}
+          : { syncFrequency: Duration.millis(options.kubelet.syncFrequency) }),
+        ...(options.kubelet?.runtimeRelistPeriod === undefined
+          ? {}
+          : { runtimeRelistPeriod: Duration.millis(options.kubelet.runtimeRelistPeriod) })
       })
       return kubelet.pipe(Effect.provideService(ContainerRuntime, node.runtime), Effect.withClock(node.clock))
     }
