@@ -217,7 +217,10 @@ describe("generate", () => {
   it.each([
     ["nope", `unknown workload generator "nope"; generators: uniform, heavy-tailed, diurnal, mix, gang`],
     ["uniform:podz=3", `uniform: unknown option "podz"; options: nodes, cpu, memory, pods, span, load, fill`],
-    ["gang:dist=pareto", `gang: unknown option "dist"; options: nodes, cpu, memory, pods, span, load, fill, size, gpus`],
+    [
+      "gang:dist=pareto",
+      `gang: unknown option "dist"; options: nodes, cpu, memory, pods, span, load, fill, size, gpus`
+    ],
     ["uniform:pods", `uniform: "pods" must be key=value; options: nodes, cpu, memory, pods, span, load, fill`],
     ["uniform:pods=10,pods=20", `uniform: option "pods" is given twice`],
     ["uniform:pods=0", "uniform: pods=0: must be a whole number, at least 1"],
