@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest"
 import * as Api from "./api.bench.js"
 import * as Fuzz from "./fuzz.js"
+import * as Policies from "./policies.js"
 import * as Scheduler from "./scheduler.bench.js"
 import { type Row, runSuite } from "./harness.js"
+import * as Plugins from "./plugins.bench.js"
 import * as Simulation from "./simulation.js"
 import * as Store from "./store.bench.js"
 
@@ -34,9 +36,41 @@ describe("bench", () => {
     expect(rows[0]!.ratio).toBe(1)
   })
 
+  it(
+    "measures every plugin's Filter and Score per node against reading NodeInfo.requested",
+    { timeout: 60_000 },
+    async () => {
+      const rows = await Plugins.pluginRows(
+        { nodes: 12, podsPerNode: 4 },
+        { maxTime: 0.01, minSamples: 1, minTime: 0.005 }
+      )
+      expectFigures(rows, rows.length)
+      const baselines = rows.filter((r) => r.name.startsWith("read NodeInfo.requested"))
+      expect(baselines.map((r) => r.ratio)).toEqual([1, 1, 1])
+      for (const name of [
+        "NodeResourcesFit Filter",
+        "PodTopologySpread Filter",
+        "InterPodAffinity Filter",
+        "NodeResourcesFit (MostAllocated) Score",
+        "PodTopologySpread Score",
+        "InterPodAffinity Score",
+        "ImageLocality Score"
+      ])
+        expect(rows.map((r) => r.name)).toContain(name)
+      // The incoming pod uses every plugin's feature: only NodeName (no spec.nodeName) is skipped.
+      expect(rows.filter((r) => r.note?.includes("skips")).map((r) => r.name)).toEqual(["NodeName Filter"])
+    }
+  )
+
   it("measures fuzz runs per second against plain runs", { timeout: 120_000 }, async () => {
     const rows = await Fuzz.fuzzRows({ runs: 1 })
     expectFigures(rows, 2)
+    expect(rows[0]!.ratio).toBe(1)
+  })
+
+  it("measures a whole bench run against the scheduling cycle alone", { timeout: 60_000 }, async () => {
+    const rows = await Policies.policyRows({ workload: "uniform:nodes=3,pods=20,span=1m", profile: "most-allocated" })
+    expectFigures(rows, 3)
     expect(rows[0]!.ratio).toBe(1)
   })
 

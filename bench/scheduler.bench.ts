@@ -1,6 +1,6 @@
 /**
  * Scheduling throughput: pods decided per wall-second with the default profile scoring every node
- * (percentageOfNodesToScore 100), at 100, 1,000 and 5,000 nodes.
+ * (percentageOfNodesToScore 100), at 100, 1,000, 5,000 and 15,000 nodes (`npm run bench` sizes).
  *
  * - "cycle": the scheduling cycle alone — framework.schedule over the cache's snapshot, then
  *   assume — for a queue of pending pods; the baseline is a loop that reads each NodeInfo once per
@@ -110,6 +110,15 @@ const inProcessRun = (nodes: number, count: number): Promise<number> =>
     return count / ((performance.now() - start) / 1000)
   }).pipe(Effect.scoped, Effect.provide(TestCluster.layer()), Effect.runPromise)
 
+/** Pods per second of the scheduling cycle alone for `profile` at `nodes` nodes (the control plane's baseline in bench/policies.ts). */
+export const cycleRate = (profileName: string, nodes: number, pods: number): number => {
+  const profile = { ...Profiles.byName(profileName)!, percentageOfNodesToScore: 100 }
+  const framework = Either.getOrThrow(Framework.make(profile, defaultRegistry, { bind: () => Effect.succeed(success) }))
+  const pending = () => Array.from({ length: pods }, (_, i) => benchPod(i))
+  frameworkCycle(framework, Math.min(nodes, 100), pending())
+  return frameworkCycle(framework, nodes, pending())
+}
+
 export interface ThroughputOptions {
   readonly nodes: ReadonlyArray<number>
   readonly pods: number
@@ -123,11 +132,12 @@ export const throughput = async (options: ThroughputOptions): Promise<Row[]> => 
   // New pod objects for every loop: what the scheduler derives from a pod once is not carried over.
   const pending = (count: number) => Array.from({ length: count }, (_, i) => benchPod(i))
   const rows: Row[] = []
-  // One framework for every row, as a scheduler builds one per profile; a first untimed run, so
-  // the first row is not measured before the engine has compiled the cycle.
+  // One framework for every row, as a scheduler builds one per profile; first untimed runs of both
+  // loops, so the first rows are not measured before the engine has compiled them.
   const profile = { ...Profiles.byName("default")!, percentageOfNodesToScore: 100 }
   const framework = Either.getOrThrow(Framework.make(profile, defaultRegistry, { bind: () => Effect.succeed(success) }))
-  frameworkCycle(framework, 100, pending(500))
+  baselineCycle(100, pending(options.pods))
+  frameworkCycle(framework, 100, pending(options.pods))
   for (const nodes of options.nodes) {
     progress(`${suite}: ${nodes} nodes …`)
     const base = baselineCycle(nodes, pending(options.pods))

@@ -1,7 +1,7 @@
 /**
  * Store and in-process API server throughput: what one write costs in MemoryStore and through the
- * API server's create path, against a bare `Map.set`; and what delivering one write to 100 watchers
- * costs, against a loop over 100 callbacks.
+ * API server's create path, against a bare `Map.set`; and what delivering one write to N watchers
+ * (N = 1, 10, 100) costs, against a loop over N callbacks.
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -21,8 +21,8 @@ import { podManifest } from "./podManifest.js"
 /** Every create case starts a fresh map/store after this many keys, so all measure a store of the same size. */
 export const objectsPerStore = 16_384
 
-/** Watchers in the fan-out suite. */
-export const watchers = 100
+/** Watchers in the fan-out suites, one suite per count. */
+export const watcherCounts: ReadonlyArray<number> = [1, 10, 100]
 
 const pod = podManifest("web")
 // The keys the API server itself uses, so store and API cases write alike.
@@ -144,7 +144,7 @@ const settle = async (count: () => number, target: number) => {
   }
 }
 
-const watchFanOut = (): BenchSuite => {
+const watchFanOut = (watchers: number): BenchSuite => {
   const callbacks: Array<(event: unknown) => void> = []
   let calls = 0
   for (let i = 0; i < watchers; i++) callbacks.push(() => void calls++)
@@ -169,7 +169,7 @@ const watchFanOut = (): BenchSuite => {
   let apiEntry: Entry
 
   return {
-    name: `watch fan-out (${watchers} watchers)`,
+    name: `watch fan-out (${watchers} watcher${watchers === 1 ? "" : "s"})`,
     setup: async () => {
       scope = Effect.runSync(Scope.make())
       store = Effect.runSync(MemoryStore.make)
@@ -197,7 +197,7 @@ const watchFanOut = (): BenchSuite => {
     },
     cases: [
       {
-        name: `loop calling ${watchers} callbacks`,
+        name: `loop calling ${watchers} callback${watchers === 1 ? "" : "s"}`,
         fn: () => {
           for (const callback of callbacks) callback(pod)
         }
@@ -223,4 +223,4 @@ const watchFanOut = (): BenchSuite => {
 }
 
 /** The suites of this file; servers and watchers start in `setup` and stop in `teardown`. */
-export const suites: Array<BenchSuite> = [storeWrites(), watchFanOut()]
+export const suites: Array<BenchSuite> = [storeWrites(), ...watcherCounts.map(watchFanOut)]
