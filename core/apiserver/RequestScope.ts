@@ -6,13 +6,14 @@
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { decode, type FieldValidation } from "../api/decode.js"
+import type { FieldValidation } from "../api/decode.js"
 import { BadRequest } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
 import type { Store } from "../store/Store.js"
 import type { ApiRequest, ApiResponse } from "./ApiRequest.js"
 import type { Tokens } from "./Authentication.js"
 import type { Cacher } from "./Cacher.js"
+import { decodeRemembering } from "./DecodeCache.js"
 import type { KubeletConnection } from "./KubeletConnection.js"
 import type { NamespaceLister } from "./NamespaceLifecycle.js"
 import { contentTypeOf, type Output } from "./Negotiation.js"
@@ -75,7 +76,8 @@ export const fieldValidationOf = (query: URLSearchParams): Either.Either<FieldVa
 }
 
 /** Decodes a body as the scope's kind (apiVersion and kind must match the URL's when given). */
-export const decodeBody = (rt: Resource, body: unknown, mode: FieldValidation) => decode<KubeObject>(rt, body, mode)
+export const decodeBody = (rt: Resource, body: unknown, mode: FieldValidation) =>
+  decodeRemembering<KubeObject>(rt, body, mode)
 
 /** Answers one object in the negotiated format. */
 export const respondObject = (

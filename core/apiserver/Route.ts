@@ -71,8 +71,22 @@ const decodeSegment = (s: string): string | undefined => {
   }
 }
 
+// Clients ask for the same paths over and over (an object's, its collection's): recent answers are kept.
+const recentRoutes = new Map<string, Either.Either<Route, NotFound>>()
+const maxRecentRoutes = 4096
+
 /** The route a path names, or 404. */
 export const route = (path: string): Either.Either<Route, NotFound> => {
+  let routed = recentRoutes.get(path)
+  if (routed === undefined) {
+    if (recentRoutes.size >= maxRecentRoutes) recentRoutes.clear()
+    routed = routeOf(path)
+    recentRoutes.set(path, routed)
+  }
+  return routed
+}
+
+const routeOf = (path: string): Either.Either<Route, NotFound> => {
   const raw = path.split("/").slice(1)
   if (raw.length > 0 && raw[raw.length - 1] === "") raw.pop()
   const parts: Array<string> = []

@@ -7,6 +7,7 @@
  * `timeoutSeconds` ends the stream. A store failure ends it after an ERROR line.
  */
 import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -111,6 +112,15 @@ const formatted = (
   )
 }
 
+/** Most lines read from a watch's queue at once (Stream.fromQueue's chunk size). */
+const maxChunk = 4096
+
+/** The queue was shut down (the watch timed out): the lines end; any other failure goes on. */
+const shutDown = <A>(queue: Queue.Queue<A>, cause: Cause.Cause<never>): Effect.Effect<never, Option.Option<never>> =>
+  Effect.flatMap(Queue.isShutdown(queue), (down) =>
+    down && Cause.isInterrupted(cause) ? Effect.fail(Option.none()) : Effect.failCause(cause)
+  )
+
 /** A watch's lines and the way to end them early (`ApiResponse`'s `stop`). */
 interface Delivery {
   readonly lines: Stream.Stream<Line>
@@ -208,19 +218,41 @@ const delivered = (
           revision = Math.max(revision, watching.latest() ?? revision)
           queue.unsafeOffer(bookmark(rt, revision))
         })
-        yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(bookmarks), tick)))
+        yield* Effect.forkScoped(
+          Effect.gen(function* () {
+            while (true) {
+              yield* Effect.sleep(bookmarks)
+              yield* tick
+            }
+          })
+        )
       }
       // A timed-out watch drops what it had not sent yet, as an interrupted response does.
       if (timeoutSeconds > 0)
         yield* Effect.forkScoped(Effect.zipRight(Effect.sleep(Duration.seconds(timeoutSeconds)), Queue.shutdown(queue)))
-      const read = Stream.takeWhile(
-        Stream.fromQueue(queue),
-        (item): item is Line => item !== ended && halted === undefined
-      )
-      return Stream.concat(
-        read,
-        Stream.suspend(() => (halted?.last === undefined ? Stream.empty : Stream.make(halted.last)))
-      )
+      // One stage reads the queue up to the end (or the halt and its last line): every line of a watch passes here.
+      let done = false
+      const pull: Effect.Effect<Chunk.Chunk<Line>, Option.Option<never>> = Effect.suspend(() => {
+        if (done) return Effect.fail(Option.none())
+        return Effect.flatMap(
+          Effect.catchAllCause(Queue.takeBetween(queue, 1, maxChunk), (cause) => shutDown(queue, cause)),
+          (items) => {
+            const lines: Array<Line> = []
+            for (const item of items) {
+              if (item === ended || halted !== undefined) {
+                done = true
+                break
+              }
+              lines.push(item)
+            }
+            if (done && halted?.last !== undefined) lines.push(halted.last)
+            return lines.length === 0 && done
+              ? Effect.fail(Option.none())
+              : Effect.succeed(Chunk.unsafeFromArray(lines))
+          }
+        )
+      })
+      return Stream.repeatEffectChunkOption(pull)
     })
   )
   return { lines, stop }

@@ -134,7 +134,12 @@ export const make = (component: string, host?: string): Effect.Effect<EventRecor
         )
       )
 
-    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(pending), write)))
+    // A plain loop: Effect.forever would also yield to other fibers after every event.
+    yield* Effect.forkScoped(
+      Effect.gen(function* () {
+        while (true) yield* write(yield* Queue.take(pending))
+      })
+    )
 
     const recorder: EventRecorder = {
       event: (obj, type, reason, message) =>

@@ -7,6 +7,7 @@
  */
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type { ApiError } from "../api/errors.js"
 import * as LabelSelector from "../api/LabelSelector.js"
 import type { KubeObject, OwnerReference } from "../api/meta.js"
@@ -61,26 +62,29 @@ export const claim = <O extends KubeObject, A extends KubeObject>(
     const match = (obj: A) => LabelSelector.matches(selector, obj.metadata.labels) && (filter?.(obj) ?? true)
 
     // RecheckDeletionTimestamp: one uncached read of the owner before its first adoption.
-    const canAdopt = yield* Effect.cached(
-      Effect.flatMap(
-        client
-          .get(ownerType, owner.metadata.name ?? "", { namespace: ownerNamespace })
-          .pipe(Effect.catchTag("NotFound", (e) => Effect.fail(new AdoptionRefused({ message: e.message })))),
-        (fresh): Effect.Effect<void, AdoptionRefused> =>
-          fresh.metadata.uid !== ownerUid
+    const recheck: Effect.Effect<void, ClaimError> = Effect.flatMap(
+      client
+        .get(ownerType, owner.metadata.name ?? "", { namespace: ownerNamespace })
+        .pipe(Effect.catchTag("NotFound", (e) => Effect.fail(new AdoptionRefused({ message: e.message })))),
+      (fresh): Effect.Effect<void, AdoptionRefused> =>
+        fresh.metadata.uid !== ownerUid
+          ? Effect.fail(
+              new AdoptionRefused({
+                message: `original ${ownerNamespace}/${owner.metadata.name} is gone: got uid ${fresh.metadata.uid}, wanted ${ownerUid}`
+              })
+            )
+          : fresh.metadata.deletionTimestamp !== undefined
             ? Effect.fail(
                 new AdoptionRefused({
-                  message: `original ${ownerNamespace}/${owner.metadata.name} is gone: got uid ${fresh.metadata.uid}, wanted ${ownerUid}`
+                  message: `${ownerNamespace}/${owner.metadata.name} has just been deleted at ${fresh.metadata.deletionTimestamp}`
                 })
               )
-            : fresh.metadata.deletionTimestamp !== undefined
-              ? Effect.fail(
-                  new AdoptionRefused({
-                    message: `${ownerNamespace}/${owner.metadata.name} has just been deleted at ${fresh.metadata.deletionTimestamp}`
-                  })
-                )
-              : Effect.void
-      )
+            : Effect.void
+    )
+    // Its answer is kept for the later adoptions of this claim; most claims adopt nothing and never read.
+    let rechecked: Exit.Exit<void, ClaimError> | undefined
+    const canAdopt: Effect.Effect<void, ClaimError> = Effect.suspend(
+      () => rechecked ?? Effect.flatten(Effect.map(Effect.exit(recheck), (exit) => (rechecked = exit)))
     )
 
     const patch = (obj: A, ownerReferences: ReadonlyArray<unknown>) =>

@@ -598,12 +598,12 @@ export const make = (
     // --- wiring -----------------------------------------------------------------------------
 
     const every = (period: number, pass: Effect.Effect<void, unknown>, what: string) =>
-      Effect.forever(
-        Effect.zipRight(
-          pass.pipe(Effect.catchAllCause((cause) => Effect.logWarning(`${what} failed`, cause))),
-          Effect.sleep(period)
-        )
-      )
+      Effect.gen(function* () {
+        while (true) {
+          yield* pass.pipe(Effect.catchAllCause((cause) => Effect.logWarning(`${what} failed`, cause)))
+          yield* Effect.sleep(period)
+        }
+      })
 
     const nodeQueue = yield* WorkQueue.make()
     const podQueue = yield* WorkQueue.make()

@@ -124,12 +124,14 @@ const slowStartBatch = <E>(
     let remaining = count
     let successes = 0
     for (let batch = Math.min(remaining, 1); batch > 0; batch = Math.min(2 * batch, remaining)) {
-      const results = yield* Effect.all(
-        Array.from({ length: batch }, () => Effect.either(call)),
-        {
-          concurrency: "unbounded"
-        }
-      )
+      // A batch of one needs no fiber of its own.
+      const results =
+        batch === 1
+          ? [yield* Effect.either(call)]
+          : yield* Effect.all(
+              Array.from({ length: batch }, () => Effect.either(call)),
+              { concurrency: "unbounded" }
+            )
       const failures = results.filter(Either.isLeft)
       successes += batch - failures.length
       if (failures.length > 0) return { successes, error: failures[0].left }
@@ -385,12 +387,13 @@ const manageReplicas = (
             )
           )
         )
-      const results = yield* Effect.all(
-        victims.map((pod) => Effect.either(deletePod(pod))),
-        {
-          concurrency: "unbounded"
-        }
-      )
+      const results =
+        victims.length === 1
+          ? [yield* Effect.either(deletePod(victims[0]!))]
+          : yield* Effect.all(
+              victims.map((pod) => Effect.either(deletePod(pod))),
+              { concurrency: "unbounded" }
+            )
       const failed = results.find(Either.isLeft)
       if (failed !== undefined) return yield* Effect.fail(failed.left)
     }

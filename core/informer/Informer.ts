@@ -21,6 +21,7 @@ import { Client, type ListOptions, type WatchEvent } from "../client/Client.js"
 import type { Unreachable } from "../client/Transport.js"
 import * as Backoff from "./internal/Backoff.js"
 import * as Indexer from "./internal/Indexer.js"
+import * as Lock from "./internal/Lock.js"
 
 /** `namespace/name` for namespaced objects, `name` for cluster-scoped ones (client-go's MetaNamespaceKeyFunc). */
 export const keyOf = (obj: KubeObject): string =>
@@ -179,7 +180,7 @@ export const make = <A extends KubeObject>(
     // Replaced, never mutated: a delivery in progress keeps the list it started with.
     let handlers: ReadonlyArray<EventHandler<A>> = []
     // One event, re-list, resync or handler registration at a time: a late handler's replay never interleaves with events.
-    const lock = yield* Effect.makeSemaphore(1)
+    const lock = Lock.make()
     const synced = yield* Deferred.make<void>()
     let hasSynced = false
     let resourceVersion = ""
@@ -248,7 +249,7 @@ export const make = <A extends KubeObject>(
       })
 
     const list = Effect.flatMap(client.list(rt, selection), (listed) =>
-      lock.withPermits(1)(replace(listed.items, listed.metadata.resourceVersion ?? ""))
+      lock.withLock(replace(listed.items, listed.metadata.resourceVersion ?? ""))
     )
 
     const watch: Effect.Effect<AfterWatch> = Effect.gen(function* () {
@@ -260,7 +261,7 @@ export const make = <A extends KubeObject>(
         .pipe(
           Stream.runForEachChunk((chunk) => {
             events += chunk.length
-            return lock.withPermits(1)(Effect.forEach(chunk, apply, { discard: true }))
+            return lock.withLock(Effect.forEach(chunk, apply, { discard: true }))
           }),
           Effect.either
         )
@@ -310,9 +311,7 @@ export const make = <A extends KubeObject>(
     yield* Effect.forkScoped(annotate(reflect))
     if (options.resyncPeriod !== undefined && Duration.toMillis(options.resyncPeriod) > 0) {
       const period = options.resyncPeriod
-      yield* Effect.forkScoped(
-        annotate(Effect.forever(Effect.zipRight(Effect.sleep(period), lock.withPermits(1)(resync))))
-      )
+      yield* Effect.forkScoped(annotate(Effect.forever(Effect.zipRight(Effect.sleep(period), lock.withLock(resync)))))
     }
 
     return {
@@ -323,7 +322,7 @@ export const make = <A extends KubeObject>(
       addIndexer: cache.addIndexer,
       addHandler: (handler) =>
         lock
-          .withPermits(1)(
+          .withLock(
             Effect.suspend(() => {
               handlers = [...handlers, handler]
               return hasSynced

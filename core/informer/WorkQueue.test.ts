@@ -210,4 +210,21 @@ describe("WorkQueue", () => {
       expect(Option.isNone(yield* Fiber.join(waiter))).toBe(true)
     })
   )
+  it.scoped("a queued key wakes one waiting worker; one interrupted after its wake passes it on", () =>
+    Effect.gen(function* () {
+      const queue = yield* WorkQueue.make()
+      const workers = yield* Effect.forEach([1, 2, 3], () => Effect.fork(queue.get))
+      yield* settle
+      yield* queue.add("a")
+      yield* settle
+      const done = yield* Effect.forEach(workers, (w) => Effect.map(w.poll, Option.isSome))
+      expect(done.filter(Boolean)).toHaveLength(1)
+      const waiting = workers.filter((_, i) => !done[i])
+      // The next key's wake lands on a worker interrupted at once: the other one still gets the key.
+      yield* queue.add("b")
+      yield* Fiber.interrupt(waiting[0]!)
+      yield* settle
+      expect(yield* Fiber.join(waiting[1]!)).toEqual(Option.some("b"))
+    })
+  )
 })

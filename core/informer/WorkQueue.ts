@@ -67,9 +67,23 @@ export const make = (options: WorkQueueOptions = {}): Effect.Effect<WorkQueue<st
     const waiting = new Map<string, Waiting>()
     const failures = new Map<string, number>()
     let shuttingDown = false
-    // Open exactly when a `get` can answer at once (a key is queued, or the queue is shut down).
-    const ready = Effect.unsafeMakeLatch(false)
-    const updateReady = () => (queue.length > 0 || shuttingDown ? ready.unsafeOpen() : ready.unsafeClose())
+    // Workers waiting in `get`, oldest first: a queued key wakes one of them, not every one.
+    const waiters: Array<() => void> = []
+    const wakeOne = () => waiters.shift()?.()
+    const wait = Effect.async<void>((resume) => {
+      const wake = () => resume(Effect.void)
+      waiters.push(wake)
+      return Effect.sync(() => {
+        const at = waiters.indexOf(wake)
+        if (at >= 0) waiters.splice(at, 1)
+      })
+    })
+    // Woken and then interrupted before taking the key: the wake goes to the next waiter.
+    const waitTurn = Effect.onInterrupt(wait, () =>
+      Effect.sync(() => {
+        if (queue.length > 0) wakeOne()
+      })
+    )
 
     // The overall bucket as golang.org/x/time/rate's reservations: tokens may go negative.
     let tokens = burst
@@ -80,7 +94,7 @@ export const make = (options: WorkQueueOptions = {}): Effect.Effect<WorkQueue<st
       dirty.add(key)
       if (processing.has(key)) return
       queue.push(key)
-      updateReady()
+      wakeOne()
     }
 
     const add = (key: string) => Effect.sync(() => addNow(key))
@@ -132,11 +146,10 @@ export const make = (options: WorkQueueOptions = {}): Effect.Effect<WorkQueue<st
       if (key !== undefined) {
         processing.add(key)
         dirty.delete(key)
-        updateReady()
         return Effect.succeed(Option.some(key))
       }
       if (shuttingDown) return Effect.succeed(Option.none())
-      return Effect.zipRight(ready.await, get)
+      return Effect.zipRight(waitTurn, get)
     })
 
     const done = (key: string) =>
@@ -144,14 +157,14 @@ export const make = (options: WorkQueueOptions = {}): Effect.Effect<WorkQueue<st
         processing.delete(key)
         if (dirty.has(key)) {
           queue.push(key)
-          updateReady()
+          wakeOne()
         }
       })
 
     const shutdown = Effect.suspend(() => {
       if (shuttingDown) return Effect.void
       shuttingDown = true
-      updateReady()
+      for (const wake of waiters.splice(0)) wake()
       const timers = [...waiting.values()].flatMap((w) => (w.fiber === undefined ? [] : [w.fiber]))
       waiting.clear()
       return Effect.forEach(timers, Fiber.interruptFork, { discard: true })

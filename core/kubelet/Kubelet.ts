@@ -66,6 +66,9 @@ const runtimeTypeOf = (version: string) => {
   return at < 0 ? version : version.slice(0, at)
 }
 
+/** What a sync with nothing to do in the runtime did. */
+const nothingDone: SyncPod.SyncResult = { failures: new Map(), retryAfter: undefined }
+
 /** How soon a pod status write that failed is tried again (the status manager's syncPeriod). */
 const statusRetryMillis = 10_000
 
@@ -264,12 +267,14 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
           return resync
         }
         const actions = PodActions.compute(pod, runtimePod, (id, kind) => prober.result(id, kind))
-        const result = yield* SyncPod.apply(ctx, pod, runtimePod, actions)
+        // Nothing to do (most syncs of a running pod): the runtime holds what it held at the start of the sync.
+        const idle = PodActions.isEmpty(actions)
+        const result = idle ? nothingDone : yield* SyncPod.apply(ctx, pod, runtimePod, actions)
         for (const [name, failure] of result.failures) {
           if (failure === undefined) record.failures.delete(name)
           else record.failures.set(name, failure)
         }
-        const after = yield* RuntimePod.get(uid)
+        const after = idle ? runtimePod : yield* RuntimePod.get(uid)
         yield* SyncPod.collectGarbage(after)
         yield* prober.update(pod, after, latestStatus(record))
         const written = yield* statusWriter.write(

@@ -10,12 +10,13 @@ import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { canonicalResources } from "../api/Container.js"
+import { canonicalResources, type ResourceList } from "../api/Container.js"
 import type { Lease } from "../api/Lease.js"
 import { Leases } from "../api/Lease.js"
 import type { Node, NodeCondition, NodeStatus as NodeStatusType, NodeSystemInfo } from "../api/Node.js"
 import { defaultKubeletPort, Nodes } from "../api/Node.js"
 import { canonical } from "../api/validation.js"
+import { equals } from "../apiserver/JsonValue.js"
 import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
 import { ContainerRuntime } from "../runtime/ContainerRuntime.js"
@@ -60,12 +61,35 @@ const defaultLabels = (nodeName: string): Record<string, string> => ({
   "kubernetes.io/os": "linux"
 })
 
+/**
+ * `retrying(again)` once `attempt` has failed, where `again` fails as the first attempt did and
+ * then runs `attempt` anew: the same retries as `retrying(attempt)`, but a heartbeat that succeeds
+ * at once (nearly all of them) builds no retry schedule.
+ */
+const retryOnFailure = <A, E, R, E2>(
+  attempt: Effect.Effect<A, E, R>,
+  retrying: (again: Effect.Effect<A, E, R>) => Effect.Effect<A, E2, R>
+): Effect.Effect<A, E2, R> =>
+  Effect.catchAll(attempt, (first) => {
+    let replayed = false
+    return retrying(
+      Effect.suspend(() => {
+        if (replayed) return attempt
+        replayed = true
+        return Effect.fail(first)
+      })
+    )
+  })
+
 /** Retries with Kubernetes' registration backoff: 100 ms doubling to 7 s, forever. */
 const retryForever = <A, E, R>(effect: Effect.Effect<A, E, R>, what: string): Effect.Effect<A, never, R> =>
-  effect.pipe(
-    Effect.tapError((error) => Effect.logWarning(`${what} failed, retrying`, error)),
-    Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("7 seconds")))),
-    Effect.orDie
+  retryOnFailure(
+    Effect.tapError(effect, (error) => Effect.logWarning(`${what} failed, retrying`, error)),
+    (again) =>
+      again.pipe(
+        Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("7 seconds")))),
+        Effect.orDie
+      )
   )
 
 interface Health {
@@ -117,6 +141,14 @@ const transitionEvents: Readonly<Record<string, string>> = {
   "PIDPressure/True": "NodeHasInsufficientPID"
 }
 
+// The capacity a kubelet was given never changes: its quantities are put in canonical form once.
+const canonicalCapacities = new WeakMap<ResourceList, ResourceList>()
+const capacityOf = (given: ResourceList): ResourceList => {
+  let capacity = canonicalCapacities.get(given)
+  if (capacity === undefined) canonicalCapacities.set(given, (capacity = canonicalResources(given)))
+  return capacity
+}
+
 /**
  * The status the kubelet posts over `current`: its conditions (transition times kept while the
  * status holds), capacity, addresses and node info; fields and conditions others own are kept.
@@ -138,7 +170,7 @@ const desiredStatus = (
     return { ...c, lastHeartbeatTime: now, lastTransitionTime: changed ? now : (was.lastTransitionTime ?? now) }
   })
   const others = previous.filter((p) => !ours.some((c) => c.type === p.type))
-  const capacity = canonicalResources(options.capacity)
+  const capacity = capacityOf(options.capacity)
   const nodeInfo = {
     ...current?.nodeInfo,
     operatingSystem: "linux",
@@ -165,13 +197,12 @@ const desiredStatus = (
 }
 
 /** The status with heartbeat times removed and conditions in a fixed order (nodeStatusHasChanged). */
-const comparable = (status: NodeStatusType | undefined): string =>
-  canonical({
-    ...status,
-    conditions: [...(status?.conditions ?? [])]
-      .map(({ lastHeartbeatTime: _, ...rest }) => rest)
-      .sort((a, b) => ((a.type ?? "") < (b.type ?? "") ? -1 : (a.type ?? "") > (b.type ?? "") ? 1 : 0))
-  })
+const comparable = (status: NodeStatusType | undefined): NodeStatusType => ({
+  ...status,
+  conditions: [...(status?.conditions ?? [])]
+    .map(({ lastHeartbeatTime: _, ...rest }) => rest)
+    .sort((a, b) => ((a.type ?? "") < (b.type ?? "") ? -1 : (a.type ?? "") > (b.type ?? "") ? 1 : 0))
+})
 
 /**
  * Registers the node and starts its heartbeats (Lease renewal and status posting) in the current
@@ -237,21 +268,21 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
     })
 
     // GET, compute, write when changed or due; a conflict (someone else wrote the node) re-reads.
-    const postStatus = Effect.gen(function* () {
+    const postStatusOnce = Effect.gen(function* () {
       const h = yield* health
       const node = yield* client.get(Nodes, nodeName)
       const nowMillis = yield* Clock.currentTimeMillis
       const { status, transitions } = desiredStatus(options, node.status, h, rfc3339(nowMillis))
       const last = yield* Ref.get(lastReport)
       const due = last === undefined || nowMillis - last >= reportEvery
-      if (!due && comparable(status) === comparable(node.status)) return
+      if (!due && equals(comparable(status), comparable(node.status))) return
       const written = yield* client.updateStatus(Nodes, { ...node, status })
       yield* Ref.set(lastReport, nowMillis)
       yield* recordTransitions(written, transitions)
-    }).pipe(
-      Effect.retry({ while: (e) => e._tag === "Conflict", times: statusUpdateRetries - 1 }),
-      Effect.catchAll((error) => Effect.logWarning("error updating node status, will retry", error))
-    )
+    })
+    const postStatus = retryOnFailure(postStatusOnce, (again) =>
+      Effect.retry(again, { while: (e) => e._tag === "Conflict", times: statusUpdateRetries - 1 })
+    ).pipe(Effect.catchAll((error) => Effect.logWarning("error updating node status, will retry", error)))
 
     const statusLoop = Effect.gen(function* () {
       yield* retryForever(register, "registering node")
@@ -310,9 +341,13 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
       yield* Ref.set(latestLease, written)
     }).pipe(Effect.tapError(() => Ref.set(latestLease, undefined)))
 
-    const leaseLoop = Effect.forever(
-      Effect.zipRight(retryForever(renewLease, "renewing node lease"), Effect.sleep(heartbeatInterval))
-    )
+    // A plain loop: Effect.forever would also yield to other fibers on every beat.
+    const leaseLoop = Effect.gen(function* () {
+      while (true) {
+        yield* retryForever(renewLease, "renewing node lease")
+        yield* Effect.sleep(heartbeatInterval)
+      }
+    })
 
     yield* Effect.forkScoped(statusLoop)
     yield* Effect.forkScoped(leaseLoop)

@@ -34,6 +34,14 @@ export interface PodActions {
   readonly containersToKill: ReadonlyArray<ContainerToKill>
 }
 
+/** Whether the actions change nothing in the runtime (the steady state of a running pod). */
+export const isEmpty = (actions: PodActions): boolean =>
+  !actions.killPod &&
+  !actions.createSandbox &&
+  actions.nextInitContainer === undefined &&
+  actions.containersToStart.length === 0 &&
+  actions.containersToKill.length === 0
+
 /** A probe's verdict on a container instance, as the prober holds it. */
 export type ProbeVerdict = (containerId: string, kind: "liveness" | "startup") => "Success" | "Failure" | undefined
 

@@ -10,7 +10,6 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberMap from "effect/FiberMap"
-import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 
 export interface SyncOutcome {
@@ -30,7 +29,10 @@ export interface PodWorkers {
 }
 
 interface Worker {
-  readonly signal: Queue.Queue<void>
+  /** A sync was asked for since the last one started (requests fold into one). */
+  pending: boolean
+  /** Resumes the worker while it waits for a request. */
+  wake: (() => void) | undefined
   /** When the pending timer fires (epoch millis), if one is set. */
   timerDue: number | undefined
 }
@@ -43,11 +45,10 @@ export const make = (
   sync: (uid: string) => Effect.Effect<SyncOutcome>
 ): Effect.Effect<PodWorkers, never, Scope.Scope> =>
   Effect.gen(function* () {
+    const scope = yield* Effect.scope
+    // Creating and retiring a worker each happen in one synchronous step, so a request never lands on a retiring worker.
     const workers = new Map<string, Worker>()
-    const loops = yield* FiberMap.make<string>()
     const timers = yield* FiberMap.make<string>()
-    // Creating and retiring workers happen under one lock, so a request never lands on a retiring worker.
-    const lock = yield* Effect.makeSemaphore(1)
 
     const runOnce = (uid: string) =>
       sync(uid).pipe(
@@ -61,39 +62,45 @@ export const make = (
         )
       )
 
+    /** Waits until a sync is asked for. */
+    const requested = (worker: Worker): Effect.Effect<void> =>
+      Effect.async<void>((resume) => {
+        if (worker.pending) return resume(Effect.void)
+        worker.wake = () => resume(Effect.void)
+        return Effect.sync(() => {
+          worker.wake = undefined
+        })
+      })
+
     const loop = (uid: string, worker: Worker): Effect.Effect<void> =>
       Effect.gen(function* () {
         while (true) {
-          yield* Queue.take(worker.signal)
+          yield* requested(worker)
+          worker.pending = false
           const outcome = yield* runOnce(uid)
           if (outcome.done) {
-            const retired = yield* lock.withPermits(1)(
-              Effect.gen(function* () {
-                if ((yield* Queue.size(worker.signal)) > 0) return false
-                workers.delete(uid)
-                yield* FiberMap.remove(timers, uid)
-                return true
-              })
-            )
-            if (retired) return
-          } else if (outcome.resyncAfter !== undefined) {
-            yield* updateAfter(uid, outcome.resyncAfter)
+            if (worker.pending) continue
+            workers.delete(uid)
+            return yield* FiberMap.remove(timers, uid)
           }
+          if (outcome.resyncAfter !== undefined) yield* updateAfter(uid, outcome.resyncAfter)
         }
       })
 
     const update = (uid: string): Effect.Effect<void> =>
-      lock.withPermits(1)(
-        Effect.gen(function* () {
-          let worker = workers.get(uid)
-          if (worker === undefined) {
-            worker = { signal: yield* Queue.sliding<void>(1), timerDue: undefined }
-            workers.set(uid, worker)
-            yield* FiberMap.run(loops, uid, loop(uid, worker))
-          }
-          yield* Queue.offer(worker.signal, undefined)
-        })
-      )
+      Effect.suspend(() => {
+        const existing = workers.get(uid)
+        if (existing !== undefined) {
+          existing.pending = true
+          const wake = existing.wake
+          existing.wake = undefined
+          wake?.()
+          return Effect.void
+        }
+        const worker: Worker = { pending: true, wake: undefined, timerDue: undefined }
+        workers.set(uid, worker)
+        return Effect.asVoid(Effect.forkIn(loop(uid, worker), scope))
+      })
 
     const updateAfter = (uid: string, delay: Duration.DurationInput): Effect.Effect<void> =>
       Effect.gen(function* () {

@@ -49,9 +49,14 @@ export const listAll: Effect.Effect<ReadonlyMap<string, RuntimePod>, RuntimeErro
   }
 )
 
-/** What the runtime holds of the pod with this uid. */
+/** What the runtime holds of the pod with this uid (picked out, not grouped with every other pod's). */
 export const get = (uid: string): Effect.Effect<RuntimePod, RuntimeError, ContainerRuntime> =>
-  Effect.map(listAll, (pods) => pods.get(uid) ?? empty(uid))
+  Effect.gen(function* () {
+    const runtime = yield* ContainerRuntime
+    const sandboxes = (yield* runtime.listSandboxes).filter((s) => s.pod.uid === uid)
+    const containers = (yield* runtime.listContainers).filter((c) => c.pod.uid === uid)
+    return { uid, sandboxes: sandboxes.sort(newestFirst), containers: containers.sort(newestFirst) }
+  })
 
 /** The latest instance of the named container. */
 export const latest = (pod: RuntimePod, name: string): ContainerInfo | undefined =>

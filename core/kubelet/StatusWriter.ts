@@ -8,7 +8,7 @@
 import * as Effect from "effect/Effect"
 import type { Pod, PodStatus } from "../api/Pod.js"
 import { Pods } from "../api/Pod.js"
-import { canonical } from "../api/validation.js"
+import { equals } from "../apiserver/JsonValue.js"
 import { Client } from "../client/Client.js"
 
 export interface StatusWriter {
@@ -24,7 +24,6 @@ export interface StatusWriter {
 
 interface Written {
   readonly status: PodStatus
-  readonly canonical: string
   readonly resourceVersion: string
 }
 
@@ -57,16 +56,13 @@ export const make: Effect.Effect<StatusWriter, never, Client> = Effect.gen(funct
 
   const write = (pod: Pod, status: PodStatus): Effect.Effect<boolean> => {
     const uid = pod.metadata.uid ?? ""
-    const wanted = canonical(status)
-    if (wanted === canonical(pod.status ?? {}) || mine(pod)?.canonical === wanted) return Effect.succeed(true)
+    const last = mine(pod)
+    if (equals(status, pod.status ?? {}) || (last !== undefined && equals(status, last.status)))
+      return Effect.succeed(true)
     const attempt = (target: Pod, next: PodStatus, left: number): Effect.Effect<boolean> =>
       client.updateStatus(Pods, { ...target, status: next }).pipe(
         Effect.map((updated) => {
-          written.set(uid, {
-            status: next,
-            canonical: canonical(next),
-            resourceVersion: updated.metadata.resourceVersion ?? ""
-          })
+          written.set(uid, { status: next, resourceVersion: updated.metadata.resourceVersion ?? "" })
           return true
         }),
         Effect.catchAll((error) => {

@@ -34,8 +34,7 @@ export interface Link {
   readonly carry: (
     lines: Stream.Stream<WatchLine>,
     stop: Stop | undefined,
-    since?: number,
-    kind?: string
+    options?: CarryOptions
   ) => Stream.Stream<WatchLine>
   /** The connection drops: every carried watch ends at once, lines not yet received are lost. */
   readonly cut: Effect.Effect<void>
@@ -49,6 +48,18 @@ export interface Link {
   readonly delay: (by: number, kind?: string) => () => void
 }
 
+/** How one watch is carried. */
+export interface CarryOptions {
+  /** The generation the watch started in (default: the current one). */
+  readonly since?: number
+  /** The kind watched, lower-case singular, for lags of one kind. */
+  readonly kind?: string
+  /** Each chunk's way over the network (its latency), before any lag. */
+  readonly transit?: (lines: Chunk.Chunk<WatchLine>) => Effect.Effect<Chunk.Chunk<WatchLine>>
+  /** Sees each chunk as the component receives it. */
+  readonly received?: (lines: Chunk.Chunk<WatchLine>) => void
+}
+
 /** A link with nothing carried yet. */
 export const make = (): Link => {
   let generation = 0
@@ -58,17 +69,14 @@ export const make = (): Link => {
   const lagOf = (kind: string | undefined) => () =>
     lags.reduce((largest, l) => (l.kind === undefined || l.kind === kind ? Math.max(largest, l.by) : largest), 0)
 
-  const carry = (lines: Stream.Stream<WatchLine>, stop: Stop | undefined, since = generation, kind?: string) =>
+  const carry = (lines: Stream.Stream<WatchLine>, stop: Stop | undefined, options: CarryOptions = {}) =>
     Stream.suspend(() => {
+      const since = options.since ?? generation
       if (since !== generation) return Stream.empty
       const end: Stop = stop ?? (() => Effect.void)
       open.add(end)
       const live = () => generation === since
-      // A line that was on its way when the link was cut never arrives.
-      return lagging(lines, lagOf(kind), live).pipe(
-        Stream.takeWhile(live),
-        Stream.ensuring(Effect.sync(() => open.delete(end)))
-      )
+      return lagging(lines, lagOf(options.kind), live, options, () => open.delete(end))
     })
 
   const endAll = (last: WatchLine | undefined) =>
@@ -106,14 +114,25 @@ interface Held {
 type Pull = Effect.Effect<Chunk.Chunk<WatchLine>, Option.Option<never>>
 
 /**
- * `lines` held by `lag()` (read as each chunk arrives), in order, while `live()`. While lines are
- * held, one read runs ahead in a fiber of the stream's scope, so later lines keep arriving.
+ * `lines` after their transit, held by `lag()` (read as each chunk arrives), in order, while
+ * `live()` (a line that was on its way when the link was cut never arrives); `left` runs when the
+ * watch ends. While lines are held, one read runs ahead in a fiber of the stream's scope, so later
+ * lines keep arriving. One stream stage for all of it: every watch line of the run passes here.
  */
-const lagging = (lines: Stream.Stream<WatchLine>, lag: () => number, live: () => boolean) =>
+const lagging = (
+  lines: Stream.Stream<WatchLine>,
+  lag: () => number,
+  live: () => boolean,
+  options: CarryOptions,
+  left: () => void
+) =>
   Stream.fromPull(
     Effect.gen(function* () {
       const scope = yield* Effect.scope
-      const pull = yield* Stream.toPull(lines)
+      yield* Effect.addFinalizer(() => Effect.sync(left))
+      const read = yield* Stream.toPull(lines)
+      const transit = options.transit
+      const pull: Pull = transit === undefined ? read : Effect.flatMap(read, transit)
       const held: Array<Held> = []
       let reading: Fiber.RuntimeFiber<Chunk.Chunk<WatchLine>, Option.Option<never>> | undefined
       let ended = false
@@ -168,6 +187,11 @@ const lagging = (lines: Stream.Stream<WatchLine>, lag: () => number, live: () =>
                 : Effect.zipRight(hold(chunk, by), heldLoop)
             })
       )
-      return next
+      const received = options.received
+      return Effect.flatMap(next, (chunk) => {
+        if (!live()) return Effect.fail(Option.none())
+        received?.(chunk)
+        return Effect.succeed(chunk)
+      })
     })
   )

@@ -203,22 +203,19 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
             return response
           }
           const see = options.onWatch?.(component, req)
-          const carried = link.carry(
-            // Only lines travel: an empty chunk (the end of a halted watch) takes no time.
-            Stream.mapChunksEffect(response.events, (chunk) =>
-              Chunk.isEmpty(chunk) ? Effect.succeed(chunk) : Effect.as(delay, chunk)
-            ),
-            response.stop,
+          const events = link.carry(response.events, response.stop, {
             since,
-            kindOf(req)
-          )
-          const events =
-            see === undefined
-              ? carried
-              : Stream.mapChunks(carried, (chunk) => {
-                  for (const line of chunk) see(line)
-                  return chunk
+            kind: kindOf(req),
+            // Only lines travel: an empty chunk (the end of a halted watch) takes no time.
+            transit: (chunk) => (Chunk.isEmpty(chunk) ? Effect.succeed(chunk) : Effect.as(delay, chunk)),
+            ...(see === undefined
+              ? {}
+              : {
+                  received: (chunk) => {
+                    for (const line of chunk) see(line)
+                  }
                 })
+          })
           return { ...response, events }
         })
       return { request }
