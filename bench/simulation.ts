@@ -76,6 +76,8 @@ export interface SimulationFigures {
   readonly simulatedSeconds: number
   readonly wallSeconds: number
   readonly events: number
+  /** Effect operations run: the work, independent of the machine. */
+  readonly operations: number
   readonly passed: boolean
   /** Peak resident set size of the process so far, bytes. */
   readonly peakRss: number
@@ -95,6 +97,7 @@ export const runSimulation = async (size: SimulationSize): Promise<SimulationFig
     simulatedSeconds: summary.simulatedSeconds,
     wallSeconds,
     events: summary.events,
+    operations: summary.operations,
     passed: summary.passed,
     // maxRSS is in kilobytes: the process' high-water mark, which is what a memory budget limits.
     peakRss: process.resourceUsage().maxRSS * 1024
@@ -179,6 +182,14 @@ export const simulationRows = async (size: SimulationSize): Promise<Row[]> => {
       unit: "x real time",
       ratio: bare / run.wallSeconds,
       note: note ?? "ratio: the bare loop's wall time over the simulation's"
+    },
+    {
+      suite,
+      name: "Effect operations per event",
+      value: run.operations / run.events,
+      unit: "ops",
+      ratio: run.operations / run.events,
+      note: `${run.operations} operations; the same on every machine`
     },
     {
       suite,

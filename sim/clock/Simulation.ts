@@ -113,6 +113,7 @@ export class Simulation {
   private time: number
   private fired = 0
   private ran = 0
+  private ops = 0
   private readonly pick: (() => number) | undefined
   private readonly tape: ReadonlyArray<number> | undefined
   private choice = 0
@@ -126,10 +127,11 @@ export class Simulation {
     this.pick =
       options.interleave === "random" && this.tape === undefined ? generator(options.seed ^ 0x5bd1e995) : undefined
     const pick = this.pick
+    // Effect asks before every operation a fiber runs: counting here counts the run's operations.
     this.scheduler = {
       shouldYield: pick
-        ? (fiber) => (fiber.currentOpCount > maxOpsBeforeYield || pick() < 1 / 64 ? 0 : false)
-        : (fiber) => (fiber.currentOpCount > maxOpsBeforeYield ? 0 : false),
+        ? (fiber) => (++this.ops, fiber.currentOpCount > maxOpsBeforeYield || pick() < 1 / 64 ? 0 : false)
+        : (fiber) => (++this.ops, fiber.currentOpCount > maxOpsBeforeYield ? 0 : false),
       scheduleTask: (task) => {
         this.tasks.push(task)
       }
@@ -165,6 +167,11 @@ export class Simulation {
   /** Tasks run and timers fired so far: the run's event count. */
   events(): number {
     return this.ran + this.fired
+  }
+
+  /** Effect operations run so far: a measure of the run's work that, unlike wall time, is the same on every machine. */
+  operations(): number {
+    return this.ops
   }
 
   timersFired(): number {

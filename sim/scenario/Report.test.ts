@@ -36,6 +36,7 @@ const nodeFailure = (): Summary => {
     simulatedSeconds: 300,
     wallSeconds: 0.41,
     events: 18234,
+    operations: 612345,
     traceSha256: "3f2a".padEnd(64, "0"),
     steps: [
       step(1, 0, "apply deployment/web", "done"),

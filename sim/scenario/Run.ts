@@ -609,6 +609,7 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
     simulatedSeconds: scenario.duration / 1000,
     wallSeconds: 0,
     events: sim.events(),
+    operations: sim.operations(),
     traceSha256: trace.sha256(),
     steps,
     series,

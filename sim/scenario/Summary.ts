@@ -68,6 +68,8 @@ export interface Summary {
   readonly wallSeconds: number
   /** The simulation's event count (tasks run and timers fired). */
   readonly events: number
+  /** Effect operations the run's fibers ran: its work, the same on every machine (unlike wall time). */
+  readonly operations: number
   readonly traceSha256: string
   readonly steps: ReadonlyArray<StepResult>
   /** Samples in time order; only in summary.json, not in what `--json` prints. */
