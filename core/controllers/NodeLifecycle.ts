@@ -13,6 +13,8 @@ import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import type { ApiError } from "../api/errors.js"
+import type { Unreachable } from "../client/Transport.js"
 import { Leases } from "../api/Lease.js"
 import type { Node, NodeCondition, Taint } from "../api/Node.js"
 import { Nodes } from "../api/Node.js"
@@ -114,6 +116,14 @@ interface NodeHealth {
   readonly probeTimestamp: number
   readonly ready: NodeCondition | undefined
   readonly leaseRenewTime: number | undefined
+}
+
+/** A pass's verdict on one node: the Ready condition observed before and after, and what to write to mark it Unknown. */
+interface HealthAssessment {
+  readonly node: Node
+  readonly observed: NodeCondition
+  readonly current: NodeCondition | undefined
+  readonly unknown?: { readonly conditions: ReadonlyArray<NodeCondition>; readonly saved: NodeHealth }
 }
 
 /** A zone's queue of nodes to taint NoExecute, drained at `qps` with a burst of one (RateLimitedTimedQueue). */
@@ -350,85 +360,105 @@ export const make = (
         if (failed !== undefined) return yield* Effect.fail(failed)
       })
 
-    /** tryUpdateNodeHealth: the grace period's verdict, and the Ready condition before and after it. */
-    const tryUpdateNodeHealth = (node: Node) =>
-      Effect.gen(function* () {
-        const name = node.metadata.name ?? ""
-        const now = yield* nowMillis
-        const created = timeMillis(node.metadata.creationTimestamp) ?? now
-        const currentReady = readyCondition(node)
-        let saved = health.get(name)
-        let observed: NodeCondition
-        let grace: number
-        if (currentReady === undefined) {
-          observed = {
-            type: "Ready",
+    /**
+     * The grace period's verdict at `now` (tryUpdateNodeHealth without its write): the node's health
+     * record is brought up to date; answers the Ready condition observed before and the one after,
+     * and the conditions to write when the node is to be marked Unknown.
+     */
+    const assessNodeHealth = (node: Node, now: number): HealthAssessment => {
+      const name = node.metadata.name ?? ""
+      const created = timeMillis(node.metadata.creationTimestamp) ?? now
+      const currentReady = readyCondition(node)
+      let saved = health.get(name)
+      let observed: NodeCondition
+      let grace: number
+      if (currentReady === undefined) {
+        observed = {
+          type: "Ready",
+          status: "Unknown",
+          lastHeartbeatTime: node.metadata.creationTimestamp ?? null,
+          lastTransitionTime: node.metadata.creationTimestamp ?? null
+        }
+        grace = startupGrace
+        saved =
+          saved === undefined
+            ? { probeTimestamp: created, ready: undefined, leaseRenewTime: undefined }
+            : { ...saved, ready: undefined }
+      } else {
+        observed = currentReady
+        grace = monitorGrace
+      }
+      if (saved === undefined || (saved.ready === undefined) !== (currentReady === undefined)) {
+        saved = { probeTimestamp: now, ready: currentReady, leaseRenewTime: undefined }
+      } else if (
+        saved.ready !== undefined &&
+        currentReady !== undefined &&
+        saved.ready.lastHeartbeatTime !== currentReady.lastHeartbeatTime
+      ) {
+        saved = { ...saved, probeTimestamp: now, ready: currentReady }
+      }
+      const renewed = timeMillis(leases.get(`${nodeLeaseNamespace}/${name}`)?.spec?.renewTime)
+      if (renewed !== undefined && (saved.leaseRenewTime === undefined || saved.leaseRenewTime < renewed)) {
+        saved = { ...saved, leaseRenewTime: renewed, probeTimestamp: now }
+      }
+      health.set(name, saved)
+      if (now <= saved.probeTimestamp + grace) return { node, observed, current: currentReady }
+
+      const stamp = rfc3339(now)
+      const conditions = [...(node.status?.conditions ?? [])]
+      for (const type of kubeletConditionTypes) {
+        const at = conditions.findIndex((c) => c.type === type)
+        if (at < 0) {
+          conditions.push({
+            type,
             status: "Unknown",
+            reason: "NodeStatusNeverUpdated",
+            message: "Kubelet never posted node status.",
             lastHeartbeatTime: node.metadata.creationTimestamp ?? null,
-            lastTransitionTime: node.metadata.creationTimestamp ?? null
+            lastTransitionTime: stamp
+          })
+        } else if (conditions[at].status !== "Unknown") {
+          conditions[at] = {
+            ...conditions[at],
+            status: "Unknown",
+            reason: "NodeStatusUnknown",
+            message: "Kubelet stopped posting node status.",
+            lastTransitionTime: stamp
           }
-          grace = startupGrace
-          saved =
-            saved === undefined
-              ? { probeTimestamp: created, ready: undefined, leaseRenewTime: undefined }
-              : { ...saved, ready: undefined }
-        } else {
-          observed = currentReady
-          grace = monitorGrace
         }
-        if (saved === undefined || (saved.ready === undefined) !== (currentReady === undefined)) {
-          saved = { probeTimestamp: now, ready: currentReady, leaseRenewTime: undefined }
-        } else if (
-          saved.ready !== undefined &&
-          currentReady !== undefined &&
-          saved.ready.lastHeartbeatTime !== currentReady.lastHeartbeatTime
-        ) {
-          saved = { ...saved, probeTimestamp: now, ready: currentReady }
-        }
-        const renewed = timeMillis(leases.get(`${nodeLeaseNamespace}/${name}`)?.spec?.renewTime)
-        if (renewed !== undefined && (saved.leaseRenewTime === undefined || saved.leaseRenewTime < renewed)) {
-          saved = { ...saved, leaseRenewTime: renewed, probeTimestamp: now }
-        }
-        health.set(name, saved)
-        if (now <= saved.probeTimestamp + grace) return { node, observed, current: currentReady }
+      }
+      const current = conditions.find((c) => c.type === "Ready")
+      if (canonical(current) === canonical(observed)) return { node, observed, current }
+      return { node, observed, current, unknown: { conditions, saved } }
+    }
 
-        const stamp = rfc3339(now)
-        const conditions = [...(node.status?.conditions ?? [])]
-        for (const type of kubeletConditionTypes) {
-          const at = conditions.findIndex((c) => c.type === type)
-          if (at < 0) {
-            conditions.push({
-              type,
-              status: "Unknown",
-              reason: "NodeStatusNeverUpdated",
-              message: "Kubelet never posted node status.",
-              lastHeartbeatTime: node.metadata.creationTimestamp ?? null,
-              lastTransitionTime: stamp
-            })
-          } else if (conditions[at].status !== "Unknown") {
-            conditions[at] = {
-              ...conditions[at],
-              status: "Unknown",
-              reason: "NodeStatusUnknown",
-              message: "Kubelet stopped posting node status.",
-              lastTransitionTime: stamp
-            }
-          }
-        }
-        const current = conditions.find((c) => c.type === "Ready")
-        if (canonical(current) === canonical(observed)) return { node, observed, current }
-        const updated = yield* client.updateStatus(Nodes, { ...node, status: { ...node.status, conditions } })
-        health.set(name, { ...saved, ready: current })
+    /** Writes the node as Unknown when the assessment says so; answers the node as it now is. */
+    const writeNodeHealth = (assessment: HealthAssessment): Effect.Effect<HealthAssessment, ApiError | Unreachable> => {
+      const { node, unknown } = assessment
+      if (unknown === undefined) return Effect.succeed(assessment)
+      const name = node.metadata.name ?? ""
+      return Effect.gen(function* () {
+        const updated = yield* client.updateStatus(Nodes, {
+          ...node,
+          status: { ...node.status, conditions: unknown.conditions }
+        })
+        health.set(name, { ...unknown.saved, ready: assessment.current })
         yield* Effect.logInfo(`node ${name} stopped posting status; marked Unknown`)
-        return { node: updated, observed, current }
+        const written: HealthAssessment = { node: updated, observed: assessment.observed, current: assessment.current }
+        return written
       })
+    }
 
-    /** tryUpdateNodeHealth, re-reading the node after a failed write (a kubelet may have written meanwhile). */
-    const updateNodeHealth = (node: Node) =>
-      tryUpdateNodeHealth(node).pipe(
+    /** tryUpdateNodeHealth: the verdict now, written. */
+    const tryUpdateNodeHealth = (node: Node) =>
+      Effect.flatMap(nowMillis, (now) => writeNodeHealth(assessNodeHealth(node, now)))
+
+    /** The assessment written, re-reading the node after a failed write (a kubelet may have written meanwhile). */
+    const updateNodeHealth = (assessment: HealthAssessment) =>
+      writeNodeHealth(assessment).pipe(
         Effect.catchAll(() =>
           client
-            .get(Nodes, node.metadata.name ?? "")
+            .get(Nodes, assessment.node.metadata.name ?? "")
             .pipe(
               Effect.flatMap(tryUpdateNodeHealth),
               Effect.retry({ times: healthUpdateRetries - 2, schedule: Schedule.spaced("20 millis") })
@@ -454,10 +484,29 @@ export const make = (
       }
     }
 
-    const monitorNode = (node: Node, zones: Map<string, Array<NodeCondition | undefined>>) =>
-      Effect.gen(function* () {
-        const name = node.metadata.name ?? ""
-        const result = yield* Effect.either(updateNodeHealth(node))
+    /** A Ready node seen Ready, with no NoExecute taint: the pass has nothing to do for it but bookkeeping. */
+    const isSteady = ({ node, observed, current, unknown }: HealthAssessment): boolean =>
+      unknown === undefined &&
+      observed.status === "True" &&
+      current?.status === "True" &&
+      !hasTaint(node, unreachableTaint) &&
+      !hasTaint(node, notReadyTaint)
+
+    const monitorNode = (node: Node, zones: Map<string, Array<NodeCondition | undefined>>, now: number) => {
+      const name = node.metadata.name ?? ""
+      const assessment = assessNodeHealth(node, now)
+      // Most nodes, most passes: done here, without an Effect per node (undefined: nothing left to run).
+      if (isSteady(assessment)) {
+        if (node.metadata.labels?.[excludeDisruptionLabel] === undefined) {
+          const zone = zoneKey(node)
+          zones.set(zone, [...(zones.get(zone) ?? []), assessment.current])
+        }
+        removeFromTainter(node)
+        nodesToRetry.delete(name)
+        return undefined
+      }
+      return Effect.gen(function* () {
+        const result = yield* Effect.either(updateNodeHealth(assessment))
         if (result._tag === "Left") {
           return yield* Effect.logWarning(`updating health of node ${name} failed; skipping it this pass`, result.left)
         }
@@ -489,6 +538,7 @@ export const make = (
         }
         nodesToRetry.delete(name)
       })
+    }
 
     /** handleDisruption: per-zone tainting rates, and no NoExecute taints at all while every zone is down. */
     const handleDisruption = (zones: Map<string, Array<NodeCondition | undefined>>, all: ReadonlyArray<Node>) =>
@@ -580,7 +630,14 @@ export const make = (
         yield* recorder.event(node, "Normal", "RemovingNode", `Removing Node ${name} from Controller`)
       }
       const zones = new Map<string, Array<NodeCondition | undefined>>()
-      for (const node of all) yield* monitorNode(node, zones)
+      // Each node is judged at the time its turn comes, as Kubernetes reads its clock per node: a write takes time.
+      let now = yield* nowMillis
+      for (const node of all) {
+        const rest = monitorNode(node, zones, now)
+        if (rest === undefined) continue
+        yield* rest
+        now = yield* nowMillis
+      }
       yield* handleDisruption(zones, all)
     })
 

@@ -7,7 +7,6 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { canonicalResources, type ResourceList } from "../api/Container.js"
@@ -19,6 +18,7 @@ import { canonical } from "../api/validation.js"
 import { equals } from "../apiserver/JsonValue.js"
 import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
+import * as Informer from "../informer/Informer.js"
 import { ContainerRuntime } from "../runtime/ContainerRuntime.js"
 import { type KubeletOptions, periods } from "./KubeletOptions.js"
 import { microTime, rfc3339 } from "../api/time.js"
@@ -218,15 +218,18 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
       Duration.decode(options.nodeStatusReportFrequency ?? defaultNodeStatusReportFrequency)
     )
     const nodeName = options.nodeName
-    const lastReport = yield* Ref.make<number | undefined>(undefined)
-    const lastVersion = yield* Ref.make<string | undefined>(undefined)
+    // The kubelet's node lister: its own Node, watched (kubelet.go's node informer).
+    const nodeLister = yield* Informer.make(Nodes, { fieldSelector: `metadata.name=${nodeName}` })
+    // Plain variables, not Refs: only this kubelet's two loops touch them, a step at a time.
+    let lastReport: number | undefined
+    let lastVersion: string | undefined
 
     const health: Effect.Effect<Health> = runtime.version.pipe(
-      Effect.tap((version) => Ref.set(lastVersion, version)),
-      Effect.map((version): Health => ({ ready: true, runtimeVersion: version })),
-      Effect.catchAll(() =>
-        Effect.map(Ref.get(lastVersion), (version): Health => ({ ready: false, runtimeVersion: version }))
-      )
+      Effect.map((version): Health => {
+        lastVersion = version
+        return { ready: true, runtimeVersion: version }
+      }),
+      Effect.catchAll(() => Effect.sync((): Health => ({ ready: false, runtimeVersion: lastVersion })))
     )
 
     const initialNode = (status: NodeStatusType): Node => ({
@@ -267,22 +270,29 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
       )
     })
 
-    // GET, compute, write when changed or due; a conflict (someone else wrote the node) re-reads.
-    const postStatusOnce = Effect.gen(function* () {
-      const h = yield* health
-      const node = yield* client.get(Nodes, nodeName)
-      const nowMillis = yield* Clock.currentTimeMillis
-      const { status, transitions } = desiredStatus(options, node.status, h, rfc3339(nowMillis))
-      const last = yield* Ref.get(lastReport)
-      const due = last === undefined || nowMillis - last >= reportEvery
-      if (!due && equals(comparable(status), comparable(node.status))) return
-      const written = yield* client.updateStatus(Nodes, { ...node, status })
-      yield* Ref.set(lastReport, nowMillis)
-      yield* recordTransitions(written, transitions)
-    })
-    const postStatus = retryOnFailure(postStatusOnce, (again) =>
-      Effect.retry(again, { while: (e) => e._tag === "Conflict", times: statusUpdateRetries - 1 })
-    ).pipe(Effect.catchAll((error) => Effect.logWarning("error updating node status, will retry", error)))
+    // The first try reads the node from the lister, retries from the API server (tryUpdateNodeStatus:
+    // in large clusters these GETs were most of the API server's load). Compute, write when changed or due.
+    const postStatusOnce = (fromLister: boolean) =>
+      Effect.gen(function* () {
+        const h = yield* health
+        const listed = fromLister ? nodeLister.get(nodeName) : undefined
+        const node = listed ?? (yield* client.get(Nodes, nodeName))
+        const nowMillis = yield* Clock.currentTimeMillis
+        const { status, transitions } = desiredStatus(options, node.status, h, rfc3339(nowMillis))
+        const last = lastReport
+        const due = last === undefined || nowMillis - last >= reportEvery
+        if (!due && equals(comparable(status), comparable(node.status))) return
+        const written = yield* client.updateStatus(Nodes, { ...node, status })
+        lastReport = nowMillis
+        yield* recordTransitions(written, transitions)
+      })
+    // A conflict (someone else wrote the node, or the lister lagged) re-reads from the API server.
+    const postStatus = postStatusOnce(true).pipe(
+      Effect.catchTag("Conflict", () =>
+        Effect.retry(postStatusOnce(false), { while: (e) => e._tag === "Conflict", times: statusUpdateRetries - 2 })
+      ),
+      Effect.catchAll((error) => Effect.logWarning("error updating node status, will retry", error))
+    )
 
     const statusLoop = Effect.gen(function* () {
       yield* retryForever(register, "registering node")
@@ -292,7 +302,7 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
       }
     })
 
-    const latestLease = yield* Ref.make<Lease | undefined>(undefined)
+    let latestLease: Lease | undefined
 
     const leaseFor = (existing: Lease | undefined, uid: string | undefined, now: number): Lease => {
       const owned = (existing?.metadata.ownerReferences ?? []).length > 0
@@ -320,7 +330,7 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
     // Renews from the last Lease written (no GET per beat); a conflict or a missing Lease re-reads or creates it.
     const renewLease = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      const cached = yield* Ref.get(latestLease)
+      const cached = latestLease
       const fresh =
         cached ??
         (yield* client
@@ -338,8 +348,14 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
         fresh === undefined
           ? yield* client.create(Leases, leaseFor(undefined, uid, now))
           : yield* client.update(Leases, leaseFor(fresh, uid, now))
-      yield* Ref.set(latestLease, written)
-    }).pipe(Effect.tapError(() => Ref.set(latestLease, undefined)))
+      latestLease = written
+    }).pipe(
+      Effect.tapError(() =>
+        Effect.sync(() => {
+          latestLease = undefined
+        })
+      )
+    )
 
     // A plain loop: Effect.forever would also yield to other fibers on every beat.
     const leaseLoop = Effect.gen(function* () {
