@@ -217,6 +217,45 @@ describe("invariants", () => {
     ])
   })
 
+  it("placementRespected: judged against the nodes the scheduler received, however stale, not the store's", () => {
+    const nodesWatch: ApiRequest = {
+      method: "GET",
+      path: "/api/v1/nodes",
+      query: new URLSearchParams("watch=1"),
+      headers: {}
+    }
+    const cordoned = (name: string): Node => {
+      const plain = node(name) as Node
+      return {
+        ...plain,
+        spec: { unschedulable: true, taints: [{ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }] }
+      }
+    }
+    const found = violations(
+      ({ put, invariants }) =>
+        Effect.gen(function* () {
+          const toScheduler = invariants.onWatchLine("scheduler", nodesWatch)
+          for (const name of ["node-1", "node-2"]) {
+            yield* put(node(name))
+            toScheduler({ type: "ADDED", object: node(name) })
+          }
+          // Both cordoned in the store; only node-2's change reaches the scheduler (its node-1 watch is broken).
+          yield* put(cordoned("node-1"))
+          yield* put(cordoned("node-2"))
+          toScheduler({ type: "MODIFIED", object: cordoned("node-2") })
+          yield* put(pod("stale"))
+          yield* put(pod("ignored"))
+          yield* Effect.sleep("30 seconds")
+          yield* put(pod("stale", { node: "node-1" }))
+          yield* put(pod("ignored", { node: "node-2" }))
+        }),
+      ["placementRespected"]
+    )
+    expect(found.map((v) => v.message)).toEqual([
+      "pod ignored bound to node-2 despite taint node.kubernetes.io/unschedulable=:NoSchedule"
+    ])
+  })
+
   it("resourceVersionMonotonic: a stream going back, a bookmark going back, an event at a bookmark", () => {
     const found = violations(
       ({ invariants }) =>

@@ -1,9 +1,13 @@
 /**
  * placementRespected: when the scheduler binds a pod (a pod without a node gets one), the node as
- * it is then must admit it — its nodeSelector and required node affinity select the node, and it
- * tolerates the node's NoSchedule and NoExecute taints. The scheduler decides on its cache a moment
- * before the bind lands, so a taint that appeared on a node less than `taintRaceMillis` before the
- * bind is not held against it (taints a node registered with always count). A pod created with
+ * the scheduler knew it must admit the pod — its nodeSelector and required node affinity select
+ * the node, and it tolerates the node's NoSchedule and NoExecute taints. The scheduler decides on
+ * its cache a moment before the bind lands, and its cache may lag the store for longer (a broken
+ * watch backs off, then re-lists): a stale view is Kubernetes' behaviour, not a bug, and the
+ * binding API checks no taints. So a bind is judged against the versions of the node the
+ * scheduler had received (its watch lines, GETs and LISTs) and held at some moment of the last
+ * `taintRaceMillis`: it is a violation only when none of them admits the pod. When no scheduler
+ * watch is fed (a checker driven by hand), the store's versions stand in. A pod created with
  * `spec.nodeName` is not judged: it bypasses the scheduler, whose rules these are; the kubelet's
  * admission decides whether it runs.
  */
@@ -12,50 +16,81 @@ import type { Pod } from "../../core/api/Pod.js"
 import { matchesNode, requiredNodeAffinity } from "../../core/scheduler/plugins/NodeSelectors.js"
 import { firstUntoleratedHardTaint } from "../../core/scheduler/plugins/Tolerations.js"
 import { type InvariantContext, type InvariantHooks, nameOf } from "./Invariant.js"
+import * as Received from "./Received.js"
 
-/** How long a new taint may go unseen by the scheduler's cache (watch latency plus a binding round trip). */
+/** How long the scheduler may decide before its bind lands (a binding round trip, with room to spare). */
 export const taintRaceMillis = 2_000
+
+const scheduler = "scheduler"
 
 const taintId = (t: Taint) => `${t.key}=${t.value ?? ""}:${t.effect}`
 
-export const make = (context: InvariantContext): InvariantHooks => {
-  // Per node: when each of its current taints appeared (-Infinity: it registered with it).
-  const taintSince = new Map<string, Map<string, number>>()
+/** A version of a node as known from `at` on (undefined: the node was gone). */
+interface Version {
+  readonly at: number
+  readonly node: Node | undefined
+}
 
-  const nodeChanged = (node: Node, registered: boolean) => {
-    const name = node.metadata.name ?? ""
-    const before = taintSince.get(name) ?? new Map<string, number>()
-    const now = new Map<string, number>()
-    for (const taint of node.spec?.taints ?? []) {
-      const id = taintId(taint)
-      now.set(id, before.get(id) ?? (registered ? -Infinity : context.now()))
-    }
-    taintSince.set(name, now)
+/** Why `node` does not admit `pod`, or undefined when it does. */
+const refusal = (pod: Pod, node: Node): string | undefined => {
+  if (!matchesNode(requiredNodeAffinity(pod), node)) return ", which its node selector/affinity excludes"
+  const taint = firstUntoleratedHardTaint(node.spec?.taints ?? [], pod.spec?.tolerations)
+  return taint === undefined ? undefined : ` despite taint ${taintId(taint)}`
+}
+
+export const make = (context: InvariantContext): InvariantHooks => {
+  // Per node, from one source: the version held `taintRaceMillis` ago (if any) and every one since, oldest first.
+  const fromScheduler = new Map<string, Array<Version>>()
+  const fromStore = new Map<string, Array<Version>>()
+  let schedulerWatches = false
+
+  const record = (versions: Map<string, Array<Version>>, name: string, node: Node | undefined) => {
+    const now = context.now()
+    const history = versions.get(name) ?? []
+    history.push({ at: now, node })
+    // Only the last version older than the window still matters.
+    let first = 0
+    while (first + 1 < history.length && history[first + 1]!.at <= now - taintRaceMillis) first++
+    versions.set(name, first === 0 ? history : history.slice(first))
   }
 
-  const bound = (pod: Pod, nodeName: string) => {
-    const node = context.world.get("Node", "", nodeName) as Node | undefined
-    // A pod bound to a node that does not exist never runs (PodGC deletes it); nothing to compare with.
-    if (node === undefined) return
-    const uid = pod.metadata.uid ?? ""
-    if (!matchesNode(requiredNodeAffinity(pod), node)) {
-      context.report(uid, `pod ${nameOf(pod.metadata)} bound to ${nodeName}, which its node selector/affinity excludes`)
-      return
+  const received = Received.make({
+    component: scheduler,
+    kinds: new Set(["Node"]),
+    object: (_kind, object, deleted) =>
+      record(fromScheduler, object.metadata.name ?? "", deleted ? undefined : (object as Node)),
+    watching: () => {
+      schedulerWatches = true
     }
-    const since = taintSince.get(nodeName)
-    const settled = (node.spec?.taints ?? []).filter(
-      (t) => (since?.get(taintId(t)) ?? -Infinity) <= context.now() - taintRaceMillis
+  })
+
+  const bound = (pod: Pod, nodeName: string) => {
+    // A pod bound to a node that does not exist never runs (PodGC deletes it); nothing to compare with.
+    if (context.world.get("Node", "", nodeName) === undefined) return
+    const since = context.now() - taintRaceMillis
+    // A version is held from its arrival until the next one arrives.
+    const held = ((schedulerWatches ? fromScheduler : fromStore).get(nodeName) ?? []).filter(
+      (_, i, all) => all[i + 1] === undefined || all[i + 1]!.at > since
     )
-    const taint = firstUntoleratedHardTaint(settled, pod.spec?.tolerations)
-    if (taint !== undefined)
-      context.report(uid, `pod ${nameOf(pod.metadata)} bound to ${nodeName} despite taint ${taintId(taint)}`)
+    let why: string | undefined
+    for (const { node } of held) {
+      if (node === undefined) continue
+      const refused = refusal(pod, node)
+      if (refused === undefined) return
+      why ??= refused
+    }
+    // Never known to the scheduler: not a placement it chose against a node it saw.
+    if (why === undefined) return
+    context.report(pod.metadata.uid ?? "", `pod ${nameOf(pod.metadata)} bound to ${nodeName}${why}`)
   }
 
   return {
+    onWatchLine: received.onWatchLine,
+    onResponse: received.onResponse,
     onEvent: (event) => {
       if (event.kind === "Node") {
-        if (event.type === "DELETED") taintSince.delete(event.object.metadata.name ?? "")
-        else nodeChanged(event.object as Node, event.type === "ADDED")
+        const name = event.object.metadata.name ?? ""
+        record(fromStore, name, event.type === "DELETED" ? undefined : (event.object as Node))
         return
       }
       if (event.kind !== "Pod" || event.type === "DELETED") return
