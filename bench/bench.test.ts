@@ -76,7 +76,7 @@ describe("bench", () => {
 
   it("measures a whole simulated run against the bare event loop", { timeout: 60_000 }, async () => {
     const rows = await Simulation.simulationRows({ nodes: 3, deployments: 1, podsPerDeployment: 3, minutes: 1 })
-    expectFigures(rows, 4)
+    expectFigures(rows, 5)
     expect(rows[0]!.ratio).toBe(1)
     expect(rows[2]!.note).not.toMatch(/failed/)
   })
