@@ -13,9 +13,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import { type ApiError, BadRequest, InternalError, toStatus } from "../api/errors.js"
+import * as PullStream from "./PullStream.js"
 import type { KubeObject } from "../api/meta.js"
 import { apiVersionOf } from "../api/resource.js"
 import { defaultWatchBacklog as watchBacklog } from "../store/MemoryStore.js"
@@ -37,9 +37,6 @@ type Line =
   | { readonly type: "ADDED" | "MODIFIED" | "DELETED"; readonly object: KubeObject }
   | { readonly type: "BOOKMARK"; readonly object: KubeObject }
   | { readonly type: "ERROR"; readonly object: unknown }
-
-/** Queued after the last line: the store watch ended. */
-const ended: unique symbol = Symbol("ended")
 
 const errorLine = (error: ApiError): Line => ({ type: "ERROR", object: toStatus(error) })
 
@@ -112,14 +109,10 @@ const formatted = (
   )
 }
 
-/** Most lines read from a watch's queue at once (Stream.fromQueue's chunk size). */
+/** Most lines handed on in one chunk. */
 const maxChunk = 4096
 
-/** The queue was shut down (the watch timed out): the lines end; any other failure goes on. */
-const shutDown = <A>(queue: Queue.Queue<A>, cause: Cause.Cause<never>): Effect.Effect<never, Option.Option<never>> =>
-  Effect.flatMap(Queue.isShutdown(queue), (down) =>
-    down && Cause.isInterrupted(cause) ? Effect.fail(Option.none()) : Effect.failCause(cause)
-  )
+const endOfLines: PullStream.Pull<never> = Effect.fail(Option.none())
 
 /** A watch's lines and the way to end them early (`ApiResponse`'s `stop`). */
 interface Delivery {
@@ -129,9 +122,10 @@ interface Delivery {
 
 /**
  * The initial lines, then the changes after `from` through the selection, with a BOOKMARK every
- * `bookmarks` and an end after `timeoutSeconds`. The Cacher hands the changes over synchronously,
- * so only a line this watcher selects wakes its reader; plain fibers tick and time out (a stream
- * merge would fork and race fibers for every line). `stop` may come before the stream is read.
+ * `bookmarks` and an end after `timeoutSeconds`. The Cacher hands the changes over synchronously
+ * into the watch's own buffer, so only a line this watcher selects wakes its reader, and a reader
+ * takes every line waiting at once; plain fibers tick and time out (a stream merge would fork and
+ * race fibers for every line). `stop` may come before the stream is read.
  */
 const delivered = (
   cacher: Cacher.Cacher,
@@ -151,111 +145,134 @@ const delivered = (
       if (halt !== undefined) return halt(last)
       if (stopped === undefined) stopped = { last }
     })
-  const lines = Stream.unwrapScoped(
-    Effect.gen(function* () {
-      if (stopped !== undefined) return stopped.last === undefined ? Stream.empty : Stream.make(stopped.last as Line)
-      const queue = yield* Queue.unbounded<Line | typeof ended>()
-      for (const line of initial) queue.unsafeOffer(line)
-      // Bookmarks carry the revision of the last event read, so none is ever skipped by a client resuming there.
-      let revision = from
-      let open = true
-      const finish = (line: Line | undefined) => {
-        if (!open) return
-        open = false
-        if (line !== undefined) queue.unsafeOffer(line)
-        queue.unsafeOffer(ended)
-      }
-      // Lines still queued when the watch is halted are dropped as they are read.
-      let halted: { readonly last: Line | undefined } | undefined
-      halt = (last) => {
-        if (!open) return
-        open = false
-        halted = { last: last as Line | undefined }
-        queue.unsafeOffer(ended)
-      }
-      const sink: Cacher.Sink = {
-        events: (events) => {
-          if (!open) return
-          for (const event of events) {
-            revision = event.revision
-            const line = lineOf(rt, predicate, event)
-            if (line !== undefined) queue.unsafeOffer(line)
-          }
-          // A reader that does not keep up is dropped, as the store drops a watcher that falls behind.
-          if (Option.getOrElse(queue.unsafeSize(), () => 0) > watchBacklog)
-            finish(errorLine(tooOld(new TooOld({ requested: from, compacted: revision }))))
-        },
-        end: (cause) => {
-          if (cause === undefined) return finish(undefined)
-          const failure = Cause.failureOption(cause)
-          if (Option.isSome(failure))
-            return finish(
-              errorLine(failure.value._tag === "TooOld" ? tooOld(failure.value) : unavailable(failure.value))
-            )
-          finish(errorLine(new InternalError({ message: `watch failed: ${Cause.pretty(cause).split("\n")[0]}` })))
-        }
-      }
-      const trigger = SelectionPredicate.triggerOf(rt, predicate)
-      const watching = yield* Effect.acquireRelease(
-        Effect.catchAll(cacher.watch(prefix, from, sink, trigger), (error) =>
-          Effect.sync((): Cacher.Watching => {
-            const apiError =
-              error._tag === "TooOld"
-                ? tooOld(error)
-                : error._tag === "FutureRevision"
-                  ? tooLarge(error.requested, error.current)
-                  : unavailable(error)
-            finish(errorLine(apiError))
-            return { leave: Effect.void, latest: () => undefined }
-          })
-        ),
-        (watching) => watching.leave
-      )
-      if (bookmarks !== undefined) {
-        // A pinned watcher is not handed the events it does not select: the watch cache's latest is its revision too.
-        const tick = Effect.sync(() => {
-          if (!open) return
-          revision = Math.max(revision, watching.latest() ?? revision)
-          queue.unsafeOffer(bookmark(rt, revision))
-        })
-        yield* Effect.forkScoped(
-          Effect.gen(function* () {
-            while (true) {
-              yield* Effect.sleep(bookmarks)
-              yield* tick
-            }
-          })
-        )
-      }
-      // A timed-out watch drops what it had not sent yet, as an interrupted response does.
-      if (timeoutSeconds > 0)
-        yield* Effect.forkScoped(Effect.zipRight(Effect.sleep(Duration.seconds(timeoutSeconds)), Queue.shutdown(queue)))
-      // One stage reads the queue up to the end (or the halt and its last line): every line of a watch passes here.
-      let done = false
-      const pull: Effect.Effect<Chunk.Chunk<Line>, Option.Option<never>> = Effect.suspend(() => {
-        if (done) return Effect.fail(Option.none())
-        return Effect.flatMap(
-          Effect.catchAllCause(Queue.takeBetween(queue, 1, maxChunk), (cause) => shutDown(queue, cause)),
-          (items) => {
-            const lines: Array<Line> = []
-            for (const item of items) {
-              if (item === ended || halted !== undefined) {
-                done = true
-                break
-              }
-              lines.push(item)
-            }
-            if (done && halted?.last !== undefined) lines.push(halted.last)
-            return lines.length === 0 && done
-              ? Effect.fail(Option.none())
-              : Effect.succeed(Chunk.unsafeFromArray(lines))
-          }
-        )
+  const start: PullStream.Open<Line> = Effect.gen(function* () {
+    if (stopped !== undefined) {
+      const last = stopped.last
+      let given = last === undefined
+      return Effect.suspend((): PullStream.Pull<Line> => {
+        if (given) return endOfLines
+        given = true
+        return Effect.succeed(Chunk.of(last as Line))
       })
-      return Stream.repeatEffectChunkOption(pull)
-    })
-  )
-  return { lines, stop }
+    }
+    // The lines not read yet, and the reader waiting for one (a Queue costs tens of operations per take).
+    let pending: Array<Line> = [...initial]
+    let waiting: (() => void) | undefined
+    const wake = () => {
+      const resume = waiting
+      waiting = undefined
+      resume?.()
+    }
+    // Bookmarks carry the revision of the last event read, so none is ever skipped by a client resuming there.
+    let revision = from
+    let open = true
+    // How the lines end: after the pending ones (the store watch ended), at once with a last line (halted), or at once (timed out).
+    let ending = false
+    let halted: { readonly last: Line | undefined } | undefined
+    let timedOut = false
+    const finish = (line: Line | undefined) => {
+      if (!open) return
+      open = false
+      if (line !== undefined) pending.push(line)
+      ending = true
+      wake()
+    }
+    halt = (last) => {
+      if (!open) return
+      open = false
+      halted = { last: last as Line | undefined }
+      wake()
+    }
+    const sink: Cacher.Sink = {
+      events: (events) => {
+        if (!open) return
+        const before = pending.length
+        for (const event of events) {
+          revision = event.revision
+          const line = lineOf(rt, predicate, event)
+          if (line !== undefined) pending.push(line)
+        }
+        // A reader that does not keep up is dropped, as the store drops a watcher that falls behind.
+        if (pending.length > watchBacklog)
+          finish(errorLine(tooOld(new TooOld({ requested: from, compacted: revision }))))
+        else if (pending.length > before) wake()
+      },
+      end: (cause) => {
+        if (cause === undefined) return finish(undefined)
+        const failure = Cause.failureOption(cause)
+        if (Option.isSome(failure))
+          return finish(errorLine(failure.value._tag === "TooOld" ? tooOld(failure.value) : unavailable(failure.value)))
+        finish(errorLine(new InternalError({ message: `watch failed: ${Cause.pretty(cause).split("\n")[0]}` })))
+      }
+    }
+    const trigger = SelectionPredicate.triggerOf(rt, predicate)
+    const watching = yield* Effect.acquireRelease(
+      Effect.catchAll(cacher.watch(prefix, from, sink, trigger), (error) =>
+        Effect.sync((): Cacher.Watching => {
+          const apiError =
+            error._tag === "TooOld"
+              ? tooOld(error)
+              : error._tag === "FutureRevision"
+                ? tooLarge(error.requested, error.current)
+                : unavailable(error)
+          finish(errorLine(apiError))
+          return { leave: Effect.void, latest: () => undefined }
+        })
+      ),
+      (watching) => watching.leave
+    )
+    if (bookmarks !== undefined) {
+      // A pinned watcher is not handed the events it does not select: the watch cache's latest is its revision too.
+      const tick = () => {
+        if (!open) return
+        revision = Math.max(revision, watching.latest() ?? revision)
+        pending.push(bookmark(rt, revision))
+        wake()
+      }
+      // A plain loop: Effect.forever would also yield to the scheduler at every turn.
+      const ticking: Effect.Effect<never> = Effect.flatMap(Effect.sleep(bookmarks), () => {
+        tick()
+        return ticking
+      })
+      yield* Effect.forkScoped(ticking)
+    }
+    // A timed-out watch drops what it had not sent yet, as an interrupted response does.
+    if (timeoutSeconds > 0)
+      yield* Effect.forkScoped(
+        Effect.zipRight(
+          Effect.sleep(Duration.seconds(timeoutSeconds)),
+          Effect.sync(() => {
+            timedOut = true
+            wake()
+          })
+        )
+      )
+    let done = false
+    // Resumed on the reader's own turn, so it takes every line handed over until then in one chunk.
+    const next = (): PullStream.Pull<Line> => {
+      if (done || timedOut) return endOfLines
+      if (halted !== undefined) {
+        done = true
+        pending = []
+        return halted.last === undefined ? endOfLines : Effect.succeed(Chunk.of(halted.last))
+      }
+      if (pending.length > 0) {
+        const lines = pending.length <= maxChunk ? pending : pending.splice(0, maxChunk)
+        if (lines === pending) pending = []
+        return Effect.succeed(Chunk.unsafeFromArray(lines))
+      }
+      if (ending) {
+        done = true
+        return endOfLines
+      }
+      // No canceler (it would cost a finalizer per wait): the runtime ignores a resume after an interruption.
+      return Effect.async<Chunk.Chunk<Line>, Option.Option<never>>((resume) => {
+        waiting = () => resume(Effect.suspend(next))
+      })
+    }
+    return Effect.suspend(next)
+  })
+  return { lines: PullStream.fromPull(start), stop }
 }
 
 /** Handles a watch of the scope's collection (narrowed to one object by `name` on the legacy path). */

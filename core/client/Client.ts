@@ -5,7 +5,9 @@
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { BadRequest, InternalError, fromStatus } from "../api/errors.js"
 import type { ApiError, Status } from "../api/errors.js"
@@ -13,6 +15,7 @@ import type { KubeList, KubeObject } from "../api/meta.js"
 import type { ResourceType } from "../api/resource.js"
 import type { Scale } from "../api/Scale.js"
 import type { ApiRequest, ApiResponse, Method, WatchLine } from "../apiserver/ApiRequest.js"
+import * as PullStream from "../apiserver/PullStream.js"
 import { Transport } from "./Transport.js"
 import type { Unreachable } from "./Transport.js"
 
@@ -215,24 +218,21 @@ const errorOf = (line: WatchLine): ApiError => {
 
 /**
  * The watch lines as typed events, mapped a chunk at a time with no Effect per line: an ERROR line
- * ends the stream with its typed error, after the events before it.
+ * ends them with its typed error, after the events before it (the lines after it are not read).
  */
-const watchEvents = <A>(lines: Stream.Stream<WatchLine>): Stream.Stream<WatchEvent<A>, ApiError> =>
-  Stream.suspend(() => {
-    let error: ApiError | undefined
-    const events = Stream.takeUntil(lines, (line) => line.type === "ERROR").pipe(
-      Stream.mapChunks((chunk) => {
-        const last = Chunk.last(chunk)
-        if (last._tag === "None" || last.value.type !== "ERROR") return chunk as unknown as Chunk.Chunk<WatchEvent<A>>
-        error = errorOf(last.value)
-        return Chunk.dropRight(chunk, 1) as unknown as Chunk.Chunk<WatchEvent<A>>
-      })
-    )
-    return Stream.concat(
-      events,
-      Stream.suspend(() => (error === undefined ? Stream.empty : Stream.fail(error)))
-    )
-  })
+const watchEvents = <A>(read: PullStream.Pull<WatchLine>): PullStream.Pull<WatchEvent<A>, ApiError> => {
+  let error: ApiError | undefined
+  const events = (chunk: Chunk.Chunk<WatchLine>): PullStream.Pull<WatchEvent<A>, ApiError> => {
+    const at = Chunk.findFirstIndex(chunk, (line) => line.type === "ERROR")
+    if (Option.isNone(at)) return Effect.succeed(chunk as unknown as Chunk.Chunk<WatchEvent<A>>)
+    error = errorOf(Chunk.unsafeGet(chunk, at.value))
+    return at.value === 0
+      ? Effect.fail(Option.some(error))
+      : Effect.succeed(Chunk.take(chunk, at.value) as unknown as Chunk.Chunk<WatchEvent<A>>)
+  }
+  const pull = Effect.flatMap(read, events)
+  return Effect.suspend(() => (error === undefined ? pull : Effect.fail(Option.some(error))))
+}
 
 const nameOf = (obj: KubeObject): Effect.Effect<string, BadRequest> =>
   obj.metadata.name === undefined || obj.metadata.name === ""
@@ -304,34 +304,38 @@ export const make: Effect.Effect<Client["Type"], never, Transport> = Effect.map(
     return send(request("DELETE", objectPath(rt, namespace, name), query({}), body))
   }
 
+  // One pull around the transport's (see PullStream): the informer reads every watch event through it.
   const watch = <A extends KubeObject>(
     rt: ResourceType<A>,
     options: WatchOptions = {}
   ): Stream.Stream<WatchEvent<A>, ApiError | Unreachable> =>
-    Stream.unwrap(
+    PullStream.fromPull(
       Effect.flatMap(
-        transport.request(
-          request(
-            "GET",
-            collectionPath(rt, options.namespace),
-            query({
-              watch: "true",
-              labelSelector: options.labelSelector,
-              fieldSelector: options.fieldSelector,
-              resourceVersion: options.resourceVersion,
-              allowWatchBookmarks: options.allowWatchBookmarks,
-              timeoutSeconds: options.timeoutSeconds
-            })
+        Effect.either(
+          transport.request(
+            request(
+              "GET",
+              collectionPath(rt, options.namespace),
+              query({
+                watch: "true",
+                labelSelector: options.labelSelector,
+                fieldSelector: options.fieldSelector,
+                resourceVersion: options.resourceVersion,
+                allowWatchBookmarks: options.allowWatchBookmarks,
+                timeoutSeconds: options.timeoutSeconds
+              })
+            )
           )
         ),
-        (response): Effect.Effect<Stream.Stream<WatchEvent<A>, ApiError>, ApiError> =>
-          response._tag === "Watch"
-            ? Effect.succeed(watchEvents<A>(response.events))
-            : Effect.fail(
-                isSuccess(response.status)
-                  ? new InternalError({ message: "expected a watch stream, got a single answer" })
-                  : failure(response)
-              )
+        (answer): PullStream.Open<WatchEvent<A>, ApiError | Unreachable> => {
+          if (Either.isLeft(answer)) return Effect.succeed(Effect.fail(Option.some(answer.left)))
+          const response = answer.right
+          if (response._tag === "Watch") return Effect.map(PullStream.toPull(response.events), watchEvents<A>)
+          const error = isSuccess(response.status)
+            ? new InternalError({ message: "expected a watch stream, got a single answer" })
+            : failure(response)
+          return Effect.succeed(Effect.fail(Option.some(error)))
+        }
       )
     )
 

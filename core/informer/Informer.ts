@@ -6,6 +6,7 @@
  * Reads are synchronous cache lookups; handlers run in order on the informer's own fiber.
  */
 import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -13,11 +14,11 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import type { ApiError } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
 import type { ResourceType } from "../api/resource.js"
 import { Client, type ListOptions, type WatchEvent } from "../client/Client.js"
+import * as PullStream from "../apiserver/PullStream.js"
 import type { Unreachable } from "../client/Transport.js"
 import * as Backoff from "./internal/Backoff.js"
 import * as Indexer from "./internal/Indexer.js"
@@ -259,10 +260,18 @@ export const make = <A extends KubeObject>(
       const ended = yield* client
         .watch(rt, { ...selection, resourceVersion, allowWatchBookmarks: true, timeoutSeconds })
         .pipe(
-          Stream.runForEachChunk((chunk) => {
-            events += chunk.length
-            return lock.withLock(Effect.forEach(chunk, apply, { discard: true }))
-          }),
+          (lines) =>
+            lock.loop((turn) =>
+              PullStream.runForEachChunk(lines, (chunk) => {
+                events += chunk.length
+                // Most chunks hold one event: Effect.forEach's setup costs more than the event.
+                return turn(
+                  chunk.length === 1
+                    ? apply(Chunk.unsafeGet(chunk, 0))
+                    : Effect.forEach(chunk, apply, { discard: true })
+                )
+              })
+            ),
           Effect.either
         )
       if (Either.isRight(ended)) {

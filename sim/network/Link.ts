@@ -18,6 +18,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { WatchLine } from "../../core/apiserver/ApiRequest.js"
+import * as PullStream from "../../core/apiserver/PullStream.js"
 
 /** Ends one carried watch: at once, dropping what it has not sent, with `last` as its final line when given. */
 export type Stop = (last?: WatchLine) => Effect.Effect<void>
@@ -54,8 +55,8 @@ export interface CarryOptions {
   readonly since?: number
   /** The kind watched, lower-case singular, for lags of one kind. */
   readonly kind?: string
-  /** Each chunk's way over the network (its latency), before any lag. */
-  readonly transit?: (lines: Chunk.Chunk<WatchLine>) => Effect.Effect<Chunk.Chunk<WatchLine>>
+  /** Each chunk's way over the network, before any lag: the wait for its latency, undefined for none. */
+  readonly transit?: (lines: Chunk.Chunk<WatchLine>) => Effect.Effect<void> | undefined
   /** Sees each chunk as the component receives it. */
   readonly received?: (lines: Chunk.Chunk<WatchLine>) => void
 }
@@ -70,14 +71,16 @@ export const make = (): Link => {
     lags.reduce((largest, l) => (l.kind === undefined || l.kind === kind ? Math.max(largest, l.by) : largest), 0)
 
   const carry = (lines: Stream.Stream<WatchLine>, stop: Stop | undefined, options: CarryOptions = {}) =>
-    Stream.suspend(() => {
-      const since = options.since ?? generation
-      if (since !== generation) return Stream.empty
-      const end: Stop = stop ?? (() => Effect.void)
-      open.add(end)
-      const live = () => generation === since
-      return lagging(lines, lagOf(options.kind), live, options, () => open.delete(end))
-    })
+    PullStream.fromPull(
+      Effect.suspend(() => {
+        const since = options.since ?? generation
+        if (since !== generation) return Effect.succeed(endOfLines)
+        const end: Stop = stop ?? (() => Effect.void)
+        open.add(end)
+        const live = () => generation === since
+        return lagging(lines, lagOf(options.kind), live, options, () => open.delete(end))
+      })
+    )
 
   const endAll = (last: WatchLine | undefined) =>
     Effect.suspend(() => {
@@ -111,13 +114,16 @@ interface Held {
   readonly lines: Chunk.Chunk<WatchLine>
 }
 
-type Pull = Effect.Effect<Chunk.Chunk<WatchLine>, Option.Option<never>>
+type Pull = PullStream.Pull<WatchLine>
+
+const endOfLines: Pull = Effect.fail(Option.none())
 
 /**
  * `lines` after their transit, held by `lag()` (read as each chunk arrives), in order, while
  * `live()` (a line that was on its way when the link was cut never arrives); `left` runs when the
  * watch ends. While lines are held, one read runs ahead in a fiber of the stream's scope, so later
- * lines keep arriving. One stream stage for all of it: every watch line of the run passes here.
+ * lines keep arriving. One pull wrapped around the server's for all of it: every watch line of the
+ * run passes here.
  */
 const lagging = (
   lines: Stream.Stream<WatchLine>,
@@ -125,73 +131,82 @@ const lagging = (
   live: () => boolean,
   options: CarryOptions,
   left: () => void
-) =>
-  Stream.fromPull(
-    Effect.gen(function* () {
-      const scope = yield* Effect.scope
-      yield* Effect.addFinalizer(() => Effect.sync(left))
-      const read = yield* Stream.toPull(lines)
-      const transit = options.transit
-      const pull: Pull = transit === undefined ? read : Effect.flatMap(read, transit)
-      const held: Array<Held> = []
-      let reading: Fiber.RuntimeFiber<Chunk.Chunk<WatchLine>, Option.Option<never>> | undefined
-      let ended = false
+): PullStream.Open<WatchLine> =>
+  Effect.gen(function* () {
+    const scope = yield* Effect.scope
+    yield* Effect.addFinalizer(() => Effect.sync(left))
+    const read = yield* PullStream.toPull(lines)
+    const transit = options.transit
+    const pull: Pull =
+      transit === undefined
+        ? read
+        : Effect.flatMap(read, (chunk) => {
+            const wait = transit(chunk)
+            return wait === undefined ? Effect.succeed(chunk) : Effect.as(wait, chunk)
+          })
+    const held: Array<Held> = []
+    let reading: Fiber.RuntimeFiber<Chunk.Chunk<WatchLine>, Option.Option<never>> | undefined
+    let ended = false
+    const received = options.received
 
-      const hold = (chunk: Chunk.Chunk<WatchLine>, by: number) =>
-        Effect.map(Clock.currentTimeMillis, (now) => {
-          if (Chunk.isNonEmpty(chunk)) held.push({ due: now + by, lines: chunk })
-        })
+    const hold = (chunk: Chunk.Chunk<WatchLine>, by: number) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        if (Chunk.isNonEmpty(chunk)) held.push({ due: now + by, lines: chunk })
+      })
 
-      // Lines are held: hand the first on when due, taking in what the read ahead brings meanwhile.
-      const heldLoop: Pull = Effect.gen(function* () {
-        while (true) {
-          if (!live() || (ended && held.length === 0)) return yield* Effect.fail(Option.none())
-          if (held.length === 0) {
-            // The read ahead, when one is under way, brings the next chunk.
-            const chunk = yield* Effect.ensuring(
-              reading === undefined ? pull : Fiber.join(reading),
-              Effect.sync(() => (reading = undefined))
-            )
-            const by = lag()
-            if (by <= 0 || Chunk.isEmpty(chunk)) return chunk
-            yield* hold(chunk, by)
-            continue
-          }
-          const first = held[0]!
-          const wait = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sleep(Math.max(0, first.due - now)))
-          if (reading === undefined && !ended) reading = yield* Effect.forkIn(pull, scope)
-          const running = reading
-          if (running === undefined) yield* wait
-          else if (yield* Effect.raceFirst(Effect.as(Fiber.await(running), true), Effect.as(wait, false))) {
-            reading = undefined
-            const exit = yield* Fiber.await(running)
-            if (Exit.isSuccess(exit)) yield* hold(exit.value, lag())
-            else if (Option.isSome(Cause.failureOption(exit.cause))) ended = true
-            else return yield* Effect.failCause(exit.cause)
-            continue
-          }
-          if (!live()) continue
-          held.shift()
-          return first.lines
+    // What the component receives: nothing once the link was cut.
+    const deliver = (chunk: Chunk.Chunk<WatchLine>): Pull => {
+      if (!live()) return endOfLines
+      received?.(chunk)
+      return Effect.succeed(chunk)
+    }
+
+    // Lines are held: hand the first on when due, taking in what the read ahead brings meanwhile.
+    const heldLoop: Pull = Effect.gen(function* () {
+      while (true) {
+        if (!live() || (ended && held.length === 0)) return yield* Effect.fail(Option.none())
+        if (held.length === 0) {
+          // The read ahead, when one is under way, brings the next chunk.
+          const chunk = yield* Effect.ensuring(
+            reading === undefined ? pull : Fiber.join(reading),
+            Effect.sync(() => (reading = undefined))
+          )
+          const by = lag()
+          if (by <= 0 || Chunk.isEmpty(chunk)) return chunk
+          yield* hold(chunk, by)
+          continue
         }
-      })
+        const first = held[0]!
+        const wait = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sleep(Math.max(0, first.due - now)))
+        if (reading === undefined && !ended) reading = yield* Effect.forkIn(pull, scope)
+        const running = reading
+        if (running === undefined) yield* wait
+        else if (yield* Effect.raceFirst(Effect.as(Fiber.await(running), true), Effect.as(wait, false))) {
+          reading = undefined
+          const exit = yield* Fiber.await(running)
+          if (Exit.isSuccess(exit)) yield* hold(exit.value, lag())
+          else if (Option.isSome(Cause.failureOption(exit.cause))) ended = true
+          else return yield* Effect.failCause(exit.cause)
+          continue
+        }
+        if (!live()) continue
+        held.shift()
+        return first.lines
+      }
+    }).pipe(Effect.flatMap(deliver))
 
-      // Nothing held and no read ahead: a plain pull, held only when a lag is in force as it arrives.
-      const next: Pull = Effect.suspend(() =>
-        held.length > 0 || reading !== undefined || ended
-          ? heldLoop
-          : Effect.flatMap(pull, (chunk) => {
-              const by = lag()
-              return by <= 0 || Chunk.isEmpty(chunk)
-                ? Effect.succeed(chunk)
-                : Effect.zipRight(hold(chunk, by), heldLoop)
-            })
-      )
-      const received = options.received
-      return Effect.flatMap(next, (chunk) => {
-        if (!live()) return Effect.fail(Option.none())
-        received?.(chunk)
-        return Effect.succeed(chunk)
-      })
-    })
-  )
+    // Nothing held and no read ahead: a plain pull, held only when a lag is in force as it arrives.
+    const arrived = (chunk: Chunk.Chunk<WatchLine>): Pull => {
+      const by = lag()
+      return by <= 0 || Chunk.isEmpty(chunk) ? deliver(chunk) : Effect.zipRight(hold(chunk, by), heldLoop)
+    }
+    // The transit and the arrival in one step: every chunk of the run takes this path.
+    const direct: Pull =
+      transit === undefined
+        ? Effect.flatMap(read, arrived)
+        : Effect.flatMap(read, (chunk) => {
+            const wait = transit(chunk)
+            return wait === undefined ? arrived(chunk) : Effect.flatMap(wait, () => arrived(chunk))
+          })
+    return Effect.suspend(() => (held.length > 0 || reading !== undefined || ended ? heldLoop : direct))
+  })

@@ -31,6 +31,7 @@
  * event (an idle in-process read cannot be interrupted without a fiber per watch on the hot path).
  */
 import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Random from "effect/Random"
@@ -143,8 +144,10 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
 
     const storeDown = (): boolean => outagesInForce > 0 || partitions.has(storePair)
 
+    const latency = (): Range => slowPeriods.at(-1)?.latency ?? options.latency
+
     const delay: Effect.Effect<void> = Effect.suspend(() => {
-      const { min, max } = slowPeriods.at(-1)?.latency ?? options.latency
+      const { min, max } = latency()
       if (max <= 0) return Effect.void
       return min === max ? Effect.sleep(min) : Effect.flatMap(Random.nextIntBetween(min, max + 1), sleepMillis)
     })
@@ -203,11 +206,22 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
             return response
           }
           const see = options.onWatch?.(component, req)
+          // Every watch chunk takes the latency: the services are looked up once per watch, not per chunk.
+          const clock = yield* Effect.clock
+          const random = yield* Effect.random
+          const transit = (chunk: Chunk.Chunk<WatchLine>): Effect.Effect<void> | undefined => {
+            const { min, max } = latency()
+            // Only lines travel: an empty chunk (the end of a halted watch) takes no time.
+            if (max <= 0 || Chunk.isEmpty(chunk)) return undefined
+            if (min === max) return clock.sleep(Duration.millis(min))
+            return Effect.flatMap(random.nextIntBetween(min, max + 1), (millis) =>
+              millis > 0 ? clock.sleep(Duration.millis(millis)) : Effect.void
+            )
+          }
           const events = link.carry(response.events, response.stop, {
             since,
             kind: kindOf(req),
-            // Only lines travel: an empty chunk (the end of a halted watch) takes no time.
-            transit: (chunk) => (Chunk.isEmpty(chunk) ? Effect.succeed(chunk) : Effect.as(delay, chunk)),
+            transit,
             ...(see === undefined
               ? {}
               : {

@@ -44,4 +44,44 @@ describe("Lock", () => {
       expect(yield* lock.withLock(Effect.succeed(1))).toBe(1)
     })
   )
+
+  it.effect(
+    "loop: turns wait for the holder and are waited for; the lock is released when the loop ends inside a turn",
+    () =>
+      Effect.gen(function* () {
+        const lock = Lock.make()
+        const log: Array<string> = []
+        const gate = yield* Deferred.make<void>()
+        const holder = yield* Effect.fork(
+          lock.withLock(
+            Effect.zipRight(
+              Deferred.await(gate),
+              Effect.sync(() => log.push("holder"))
+            )
+          )
+        )
+        yield* Effect.yieldNow()
+        const looping = yield* Effect.fork(
+          lock.loop((turn) =>
+            Effect.zipRight(
+              Effect.zipRight(turn(Effect.sync(() => log.push("turn 1"))), turn(Effect.sync(() => log.push("turn 2")))),
+              turn(Effect.never)
+            )
+          )
+        )
+        yield* Effect.yieldNow()
+        expect(log).toEqual([])
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(holder)
+        yield* Effect.yieldNow()
+        expect(log).toEqual(["holder", "turn 1", "turn 2"])
+        const waiter = yield* Effect.fork(lock.withLock(Effect.sync(() => log.push("after"))))
+        yield* Effect.yieldNow()
+        expect(log).toHaveLength(3)
+        yield* Fiber.interrupt(looping)
+        yield* Fiber.join(waiter)
+        expect(log.at(-1)).toBe("after")
+        expect(yield* lock.loop((turn) => turn(Effect.succeed(2)))).toBe(2)
+      })
+  )
 })

@@ -4,32 +4,49 @@
  */
 import * as Effect from "effect/Effect"
 
+/** Takes the lock for `effect`, which cannot fail, within `Lock.loop`. */
+export type Turn = <A>(effect: Effect.Effect<A>) => Effect.Effect<A>
+
 export interface Lock {
   /** Runs `effect` holding the lock (waiting for it first when another fiber holds it). */
   readonly withLock: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /**
+   * Runs `run`, which takes the lock with `turn` as often as it likes: cheaper than `withLock` per
+   * turn, as one finalizer around the whole of `run` releases the lock when it ends inside a turn
+   * (interrupted, or a defect), instead of one per turn.
+   */
+  readonly loop: <A, E, R>(run: (turn: Turn) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 export const make = (): Lock => {
   let held = false
   const waiting: Array<() => void> = []
   // The next waiter gets the lock as it is released (it stays held), so nobody can overtake it.
-  const release = Effect.sync(() => {
+  const unlock = () => {
     const next = waiting.shift()
     if (next === undefined) held = false
     else next()
-  })
-  const turn = Effect.async<void>((resume) => {
-    if (!held) {
-      held = true
-      return resume(Effect.void)
-    }
-    const go = () => resume(Effect.void)
-    waiting.push(go)
-    return Effect.sync(() => {
-      const at = waiting.indexOf(go)
-      if (at >= 0) waiting.splice(at, 1)
+  }
+  const release = Effect.sync(unlock)
+  // `took` runs as the lock becomes this fiber's, even if the fiber is interrupted before it resumes.
+  const turnOf = (took: () => void) =>
+    Effect.async<void>((resume) => {
+      if (!held) {
+        held = true
+        took()
+        return resume(Effect.void)
+      }
+      const go = () => {
+        took()
+        resume(Effect.void)
+      }
+      waiting.push(go)
+      return Effect.sync(() => {
+        const at = waiting.indexOf(go)
+        if (at >= 0) waiting.splice(at, 1)
+      })
     })
-  })
+  const turn = turnOf(() => {})
   return {
     withLock: (effect) =>
       Effect.uninterruptibleMask((restore) => {
@@ -43,6 +60,33 @@ export const make = (): Lock => {
           held = true
           return holding
         })
+      }),
+    loop: (run) =>
+      Effect.suspend(() => {
+        let mine = false
+        const took = () => {
+          mine = true
+        }
+        const done = <A>(a: A) => {
+          mine = false
+          unlock()
+          return Effect.succeed(a)
+        }
+        const waitTurn = turnOf(took)
+        const turn: Turn = (effect) =>
+          Effect.suspend(() => {
+            if (held) return Effect.zipRight(waitTurn, Effect.flatMap(effect, done))
+            held = true
+            mine = true
+            return Effect.flatMap(effect, done)
+          })
+        return Effect.onExit(run(turn), () =>
+          Effect.sync(() => {
+            if (!mine) return
+            mine = false
+            unlock()
+          })
+        )
       })
   }
 }
