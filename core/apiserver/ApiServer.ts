@@ -38,7 +38,7 @@ import { type Route, route, type Verb, verbOf } from "./Route.js"
 import { getScale, writeScale } from "./ScaleSubresource.js"
 import { defaultServiceClusterIPRange, parseRange } from "./ServiceIPs.js"
 import { objectKey } from "./StorageKey.js"
-import { includeObjectOf } from "./Table.js"
+import { type IncludeObject, includeObjectOf } from "./Table.js"
 import { update } from "./Update.js"
 import { watch } from "./Watch.js"
 import { now } from "../api/time.js"
@@ -124,40 +124,76 @@ const dispatch = (
       return Effect.succeed(json(200, apiGroup(target.group)))
     case "Resources":
       return Effect.succeed(json(200, apiResourceList(target.group, target.version)))
-    case "Resource":
-      return Effect.gen(function* () {
-        // A log is text whatever the Accept header says, as Kubernetes streams it.
-        const output: Output =
-          target.subresource === "log" ? { _tag: "Object" } : yield* negotiate(request.headers["accept"])
-        const includeObject = output._tag === "Table" ? yield* includeObjectOf(request.query) : "Metadata"
-        return yield* serveResource(
-          {
-            store,
-            config,
-            request,
-            resource: target.resource,
-            namespace: target.namespace,
-            name: target.name,
-            subresource: target.subresource,
-            output,
-            includeObject
-          },
-          verb
-        )
-      })
+    case "Resource": {
+      // A log is text whatever the Accept header says, as Kubernetes streams it.
+      const output =
+        target.subresource === "log" ? Either.right<Output>({ _tag: "Object" }) : negotiate(request.headers["accept"])
+      if (Either.isLeft(output)) return Effect.fail(output.left)
+      const includeObject =
+        output.right._tag === "Table" ? includeObjectOf(request.query) : Either.right<IncludeObject>("Metadata")
+      if (Either.isLeft(includeObject)) return Effect.fail(includeObject.left)
+      const scope: RequestScope = {
+        store,
+        config,
+        request,
+        resource: target.resource,
+        namespace: target.namespace,
+        name: target.name,
+        subresource: target.subresource,
+        output: output.right,
+        includeObject: includeObject.right
+      }
+      return serveResource(scope, verb)
+    }
   }
 }
 
-/** Authentication (before routing, as Kubernetes' filters run), routing, authorization, dispatch. */
-const serve = (store: Store["Type"], config: ServerConfig, request: ApiRequest): Effect.Effect<ApiResponse, ApiError> =>
-  Effect.gen(function* () {
-    const routed = route(request.path)
-    const user = yield* authenticate(config.tokens, request, Either.getOrUndefined(routed))
-    const target = yield* routed
-    const verb = yield* verbOf(target, request.method, request.query)
-    yield* authorize(user, target, verb)
-    return yield* dispatch(store, config, request, target, verb)
-  })
+/** What a request asks for, once authenticated, routed and authorized. */
+const admitted = (
+  config: ServerConfig,
+  request: ApiRequest
+): Either.Either<{ readonly target: Route; readonly verb: Verb }, ApiError> => {
+  // Plain early returns rather than Either.gen: this runs for every request.
+  const routed = route(request.path)
+  const user = authenticate(config.tokens, request, Either.getOrUndefined(routed))
+  if (Either.isLeft(user)) return Either.left(user.left)
+  if (Either.isLeft(routed)) return Either.left(routed.left)
+  const target = routed.right
+  const verb = verbOf(target, request.method, request.query)
+  if (Either.isLeft(verb)) return Either.left(verb.left)
+  const allowed = authorize(user.right, target, verb.right)
+  return Either.isLeft(allowed) ? Either.left(allowed.left) : Either.right({ target, verb: verb.right })
+}
+
+/**
+ * Authentication (before routing, as Kubernetes' filters run), routing, authorization, dispatch:
+ * plain functions, so a request costs the fiber only its store calls (every heartbeat comes here).
+ */
+const serve = (
+  store: Store["Type"],
+  config: ServerConfig,
+  request: ApiRequest
+): Effect.Effect<ApiResponse, ApiError> => {
+  const asked = admitted(config, request)
+  return Either.isLeft(asked)
+    ? Effect.fail(asked.left)
+    : dispatch(store, config, request, asked.right.target, asked.right.verb)
+}
+
+/** Errors as `Status` answers; a bug is logged and answered 500 (it must not take the server down). */
+const recover = (cause: Cause.Cause<ApiError>): Effect.Effect<ApiResponse> => {
+  const error = Cause.failureOption(cause)
+  if (Option.isSome(error)) return Effect.succeed(failure(error.value))
+  const defect = Cause.dieOption(cause)
+  if (Option.isSome(defect)) {
+    return Effect.as(
+      Effect.logError("API request failed", Cause.die(defect.value)),
+      failure(new InternalError({ message: `Internal error occurred: ${String(defect.value)}` }))
+    )
+  }
+  // Only interruption is left: it goes on.
+  return Effect.failCause(cause as Cause.Cause<never>)
+}
 
 /** Creates the namespaces Kubernetes starts with, unless they exist; answers the ones it could not. */
 const bootstrap = (store: Store["Type"], log: boolean): Effect.Effect<ReadonlyArray<string>> =>
@@ -220,15 +256,9 @@ export const make = (options: ApiServerOptions = {}): Effect.Effect<ApiServer["T
     }
     yield* ensureSystemNamespaces(store)
     const handle = (request: ApiRequest): Effect.Effect<ApiResponse> =>
-      serve(store, config, request).pipe(
-        Effect.catchAll((error) => Effect.succeed(failure(error))),
-        // A bug must not take the server down or leave the client without an answer.
-        Effect.catchAllDefect((defect) =>
-          Effect.as(
-            Effect.logError("API request failed", Cause.die(defect)),
-            failure(new InternalError({ message: `Internal error occurred: ${String(defect)}` }))
-          )
-        )
+      Effect.catchAllCause(
+        Effect.suspend(() => serve(store, config, request)),
+        recover
       )
     return { handle }
   })

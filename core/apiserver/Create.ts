@@ -4,6 +4,7 @@
  * fields, validation) and store it, or with `dryRun=All` only answer what would be stored.
  */
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Random from "effect/Random"
 import { type ApiError, alreadyExists, BadRequest } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
@@ -12,7 +13,7 @@ import { admitCreate } from "./Admission.js"
 import type { ApiResponse } from "./ApiRequest.js"
 import { namespaceMismatch } from "./ObjectIdentity.js"
 import * as RequestBody from "./RequestBody.js"
-import { decodeBody, dryRunOf, fieldValidationOf, type RequestScope, respondObject } from "./RequestScope.js"
+import { decodeBody, type RequestScope, respondObject, writeOptionsOf } from "./RequestScope.js"
 import { warningHeaders } from "./Responses.js"
 import * as ResourceVersion from "./ResourceVersion.js"
 import { withClusterIP } from "./ServiceIPs.js"
@@ -48,37 +49,55 @@ export const generateName = (base: string): Effect.Effect<string> =>
 
 const withName = (obj: KubeObject, name: string): KubeObject => ({ ...obj, metadata: { ...obj.metadata, name } })
 
+/** The object a POST body asks for, placed in the URL's namespace: decoding and checks are plain work. */
+const placedOf = (
+  scope: RequestScope
+): Either.Either<
+  { readonly placed: KubeObject; readonly warnings: ReadonlyArray<string>; readonly dryRun: boolean },
+  ApiError
+> => {
+  const options = writeOptionsOf(scope.request.query)
+  if (Either.isLeft(options)) return Either.left(options.left)
+  const body = RequestBody.readObject(scope.request, scope.config.maxRequestBytes)
+  if (Either.isLeft(body)) return Either.left(body.left)
+  const decoded = decodeBody(scope.resource, body.right, options.right.mode)
+  if (Either.isLeft(decoded)) return Either.left(decoded.left)
+  const { object, warnings } = decoded.right
+  const namespace = placeInNamespace(scope, object)
+  if (Either.isLeft(namespace)) return Either.left(namespace.left)
+  const { namespace: _ns, ...meta } = object.metadata
+  const metadata = namespace.right === undefined ? meta : { ...meta, namespace: namespace.right }
+  return Either.right({ placed: { ...object, metadata }, warnings, dryRun: options.right.dryRun })
+}
+
 /** Handles POST to a collection. */
-export const create = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError> =>
-  Effect.gen(function* () {
-    const rt = scope.resource
-    const mode = yield* fieldValidationOf(scope.request.query)
-    const dryRun = yield* dryRunOf(scope.request.query)
-    const body = yield* RequestBody.readObject(scope.request, scope.config.maxRequestBytes)
-    const { object: decoded, warnings } = yield* decodeBody(rt, body, mode)
-    const namespace = yield* placeInNamespace(scope, decoded)
+export const create = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError> => {
+  const given = placedOf(scope)
+  if (Either.isLeft(given)) return Effect.fail(given.left)
+  const { placed, warnings, dryRun } = given.right
+  const rt = scope.resource
+  return Effect.gen(function* () {
+    const namespace = placed.metadata.namespace
     if (namespace !== undefined) yield* scope.config.namespaces.admit(namespace)
-    const { namespace: _ns, ...meta } = decoded.metadata
-    const placed: KubeObject = { ...decoded, metadata: namespace === undefined ? meta : { ...meta, namespace } }
     const generate = (placed.metadata.name ?? "") === "" && (placed.metadata.generateName ?? "") !== ""
     const named = generate ? withName(placed, yield* generateName(placed.metadata.generateName!)) : placed
-    const admitted = yield* admitCreate(
-      rt,
-      named,
-      { uid: yield* newUid, creationTimestamp: yield* now },
-      { defaultTolerationSeconds: scope.config.defaultTolerationSeconds }
-    )
-    const stored = yield* withClusterIP(scope.store, scope.config.serviceIPRange, rt, admitted, dryRun, (obj) =>
+    const system = { uid: yield* newUid, creationTimestamp: yield* now }
+    const admitted = admitCreate(rt, named, system, {
+      defaultTolerationSeconds: scope.config.defaultTolerationSeconds
+    })
+    if (Either.isLeft(admitted)) return yield* Effect.fail(admitted.left)
+    const stored = yield* withClusterIP(scope.store, scope.config.serviceIPRange, rt, admitted.right, dryRun, (obj) =>
       dryRun ? checkFree(scope, obj) : store(scope, obj, generate ? generateNameAttempts : 1)
     )
     return yield* respondObject(scope, 201, stored, warningHeaders(warnings))
   })
+}
 
 /** The namespace the object goes to: the URL's (the body may repeat it, not contradict it); none for cluster-scoped kinds. */
-const placeInNamespace = (scope: RequestScope, obj: KubeObject): Effect.Effect<string | undefined, BadRequest> => {
-  if (!scope.resource.namespaced) return Effect.succeed(undefined)
+const placeInNamespace = (scope: RequestScope, obj: KubeObject): Either.Either<string | undefined, BadRequest> => {
+  if (!scope.resource.namespaced) return Either.right(undefined)
   const given = obj.metadata.namespace ?? ""
-  return given === "" || given === scope.namespace ? Effect.succeed(scope.namespace) : Effect.fail(namespaceMismatch())
+  return given === "" || given === scope.namespace ? Either.right(scope.namespace) : Either.left(namespaceMismatch())
 }
 
 const keyOf = (scope: RequestScope, obj: KubeObject) =>
@@ -95,13 +114,12 @@ const checkFree = (scope: RequestScope, obj: KubeObject): Effect.Effect<KubeObje
 
 /** Stores the object; a generated name that is taken is drawn again. */
 const store = (scope: RequestScope, obj: KubeObject, attempts: number): Effect.Effect<KubeObject, ApiError> =>
-  scope.store.create(keyOf(scope, obj), obj as unknown as Value).pipe(
-    Effect.map((entry) => ResourceVersion.stamp(entry)),
-    Effect.catchAll((e) =>
+  Effect.matchEffect(scope.store.create(keyOf(scope, obj), obj as unknown as Value), {
+    onSuccess: (entry) => Effect.succeed(ResourceVersion.stamp(entry)),
+    onFailure: (e) =>
       e._tag === "KeyExists" && attempts > 1
         ? Effect.flatMap(generateName(obj.metadata.generateName!), (name) =>
             store(scope, withName(obj, name), attempts - 1)
           )
         : Effect.fail(interpret(scope.resource, obj.metadata.name!, e))
-    )
-  )
+  })

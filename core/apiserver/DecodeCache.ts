@@ -40,14 +40,15 @@ const memoryOf = (schema: Schema.Schema.Any): Memory | null => {
   return memory
 }
 
-/** `decode`, through the fast path when the body is valid. */
+/** `decode`, through the fast path when the body is valid; `exact` when the answer is the body itself (in schema order). */
 const decodeChecked = <A extends KubeObject>(
   rt: Pick<ResourceType<A>, "group" | "version" | "kind" | "schema">,
   body: unknown,
   mode: FieldValidation
-): Either.Either<Decoded<A>, BadRequest> => {
+): Either.Either<Decoded<A> & { readonly exact: boolean }, BadRequest> => {
   const valid = decodeValid(rt, body)
-  return valid === undefined ? decode(rt, body, mode) : Either.right(valid)
+  if (valid !== undefined) return Either.right({ ...valid, exact: true })
+  return Either.map(decode(rt, body, mode), (decoded) => ({ ...decoded, exact: false }))
 }
 
 /** A value that can never change: frozen (the store deep-freezes what it keeps). */
@@ -69,7 +70,10 @@ export const decodeRemembering = <A extends KubeObject>(
       (known ??= new Map()).set(field, value)
   }
   if (known === undefined)
-    return Either.map(decodeChecked(rt, body, mode), (decoded) => remember(memory, body, decoded))
+    return Either.map(decodeChecked(rt, body, mode), (decoded) => {
+      remember(memory, body, decoded)
+      return { object: decoded.object, warnings: decoded.warnings }
+    })
   const rest: Record<string, unknown> = {}
   for (const key of Object.keys(body)) if (!known.has(key)) rest[key] = body[key]
   const given = known
@@ -86,16 +90,22 @@ export const decodeRemembering = <A extends KubeObject>(
   })
 }
 
-/** Remembers the body's frozen fields a strict, warning-free decode left as they were. */
-const remember = <A>(memory: Memory, body: Record<string, unknown>, decoded: Decoded<A>): Decoded<A> => {
-  if (decoded.warnings.length > 0) return decoded
+/**
+ * Remembers the body's frozen fields a strict, warning-free decode left as they were (the fast
+ * path's answer always equals the body: it only checks, and copies in schema order).
+ */
+const remember = <A>(
+  memory: Memory,
+  body: Record<string, unknown>,
+  decoded: Decoded<A> & { readonly exact: boolean }
+): void => {
+  if (decoded.warnings.length > 0) return
   const object = decoded.object as unknown as Record<string, unknown>
   for (const field of memory.fields) {
     const value = body[field]
-    if (!isFrozenObject(value) || !equals(value, object[field])) continue
+    if (!isFrozenObject(value) || (!decoded.exact && !equals(value, object[field]))) continue
     let accepted = memory.accepted.get(field)
     if (accepted === undefined) memory.accepted.set(field, (accepted = new WeakSet()))
     accepted.add(value)
   }
-  return decoded
 }

@@ -22,7 +22,7 @@ import * as ResourceVersion from "./ResourceVersion.js"
 import { releaseClusterIP } from "./ServiceIPs.js"
 import type { Resource } from "./Route.js"
 import { objectKey } from "./StorageKey.js"
-import { interpret, isStoreError } from "./StoreErrors.js"
+import { interpret, isStoreError, type StoreError } from "./StoreErrors.js"
 import { rfc3339 } from "../api/time.js"
 
 export type PropagationPolicy = "Foreground" | "Background" | "Orphan"
@@ -39,36 +39,39 @@ export interface DeleteOptions {
 const foregroundFinalizer = "foregroundDeletion"
 const orphanFinalizer = "orphan"
 
+/** How often a delete that lost a race is decided again (as GuaranteedUpdate retries). */
+const maxDeleteRetries = 16
+
 const deleteOptionsInvalid = (field: string, value: unknown, message: string) =>
   invalid("DeleteOptions", "meta.k8s.io", "", [
     { type: "FieldValueNotSupported", field, message: `Unsupported value: ${JSON.stringify(value)}: ${message}` }
   ])
 
 /** Reads DeleteOptions from the body (JSON or YAML) and the query, the query filling what the body leaves out. */
-export const deleteOptionsOf = (scope: RequestScope): Effect.Effect<DeleteOptions, ApiError> =>
-  Effect.gen(function* () {
+export const deleteOptionsOf = (scope: RequestScope): Either.Either<DeleteOptions, ApiError> =>
+  Either.gen(function* () {
     const request = scope.request
     const format = RequestBody.formatOf(request.headers["content-type"]) ?? "json"
     const body = yield* RequestBody.readOptional(request, format, scope.config.maxRequestBytes)
     if (body !== undefined && !isObject(body))
-      return yield* Effect.fail(new BadRequest({ message: "DeleteOptions must be a JSON object" }))
+      return yield* Either.left(new BadRequest({ message: "DeleteOptions must be a JSON object" }))
     const given: JsonObject = body ?? {}
     const query = request.query
     const policy = given.propagationPolicy ?? query.get("propagationPolicy") ?? undefined
     if (policy !== undefined && policy !== "Foreground" && policy !== "Background" && policy !== "Orphan") {
-      return yield* Effect.fail(
+      return yield* Either.left(
         deleteOptionsInvalid("propagationPolicy", policy, `supported values: "Foreground", "Background", "Orphan"`)
       )
     }
     const graceText = given.gracePeriodSeconds ?? query.get("gracePeriodSeconds") ?? undefined
     const grace = graceText === undefined ? undefined : Number(graceText)
     if (grace !== undefined && !Number.isSafeInteger(grace)) {
-      return yield* Effect.fail(new BadRequest({ message: `invalid gracePeriodSeconds: ${JSON.stringify(graceText)}` }))
+      return yield* Either.left(new BadRequest({ message: `invalid gracePeriodSeconds: ${JSON.stringify(graceText)}` }))
     }
     const orphanText = given.orphanDependents ?? query.get("orphanDependents") ?? undefined
     const orphanDependents = orphanText === undefined ? undefined : orphanText === true || orphanText === "true"
     if (orphanDependents !== undefined && policy !== undefined) {
-      return yield* Effect.fail(
+      return yield* Either.left(
         invalid("DeleteOptions", "meta.k8s.io", "", [
           {
             type: "FieldValueInvalid",
@@ -244,38 +247,45 @@ export const deleteObject = (
   scope: RequestScope,
   name: string,
   namespace: string | undefined,
-  options: DeleteOptions
+  options: DeleteOptions,
+  retries = 0
 ): Effect.Effect<Deleted, ApiError> => {
   const rt = scope.resource
   const key = objectKey(rt, namespace, name)
-  const attempt = Effect.gen(function* () {
-    const current = yield* scope.store.get(key)
-    const obj = ResourceVersion.stamp(current)
-    yield* checkPreconditions(rt, name, obj, options)
-    const nowMillis = yield* Clock.currentTimeMillis
-    const decision =
-      rt.group === "" && rt.kind === "Namespace"
-        ? yield* decideNamespace(rt, obj, options, nowMillis)
-        : decide(rt, obj, options, nowMillis)
-    if (decision._tag === "Pending") return { object: obj, removed: false }
-    if (options.dryRun)
-      return decision._tag === "Remove" ? { object: obj, removed: true } : { object: decision.object, removed: false }
-    if (decision._tag === "Remove") {
-      const deleted = yield* scope.store.delete(key, current.modRevision)
-      yield* releaseClusterIP(scope.store, rt, obj)
-      return { object: ResourceVersion.stamp(deleted), removed: true }
-    }
-    const written = yield* scope.store.update(
-      key,
-      ResourceVersion.unstamped(decision.object) as unknown as Value,
-      current.modRevision
-    )
-    return { object: ResourceVersion.stamp(written), removed: false }
-  })
+  const attempt = Effect.flatMap(scope.store.get(key), (current) =>
+    Clock.clockWith((clock): Effect.Effect<Deleted, ApiError | StoreError> => {
+      const obj = ResourceVersion.stamp(current)
+      const nowMillis = clock.unsafeCurrentTimeMillis()
+      const decided = Either.flatMap(checkPreconditions(rt, name, obj, options), () =>
+        rt.group === "" && rt.kind === "Namespace"
+          ? decideNamespace(rt, obj, options, nowMillis)
+          : Either.right(decide(rt, obj, options, nowMillis))
+      )
+      if (Either.isLeft(decided)) return Effect.fail(decided.left)
+      const decision = decided.right
+      if (decision._tag === "Pending") return Effect.succeed<Deleted>({ object: obj, removed: false })
+      if (options.dryRun) {
+        return Effect.succeed<Deleted>(
+          decision._tag === "Remove" ? { object: obj, removed: true } : { object: decision.object, removed: false }
+        )
+      }
+      if (decision._tag === "Remove") {
+        return Effect.flatMap(scope.store.delete(key, current.modRevision), (deleted) =>
+          Effect.as(releaseClusterIP(scope.store, rt, obj), { object: ResourceVersion.stamp(deleted), removed: true })
+        )
+      }
+      const unstamped = ResourceVersion.unstamped(decision.object) as unknown as Value
+      return Effect.map(scope.store.update(key, unstamped, current.modRevision), (written): Deleted => ({
+        object: ResourceVersion.stamp(written),
+        removed: false
+      }))
+    })
+  )
   // A write that lost a race is decided again on the newer object, as GuaranteedUpdate does.
-  return attempt.pipe(
-    Effect.retry({ times: 16, while: (e) => e._tag === "RevisionConflict" }),
-    Effect.mapError((e) => (isStoreError(e) ? interpret(rt, name, e) : e))
+  return Effect.catchAll(attempt, (e) =>
+    e._tag === "RevisionConflict" && retries < maxDeleteRetries
+      ? deleteObject(scope, name, namespace, options, retries + 1)
+      : Effect.fail(isStoreError(e) ? interpret(rt, name, e) : e)
   )
 }
 
@@ -298,12 +308,13 @@ const answer = (
 }
 
 /** Handles DELETE of an object. */
-export const remove = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError> =>
-  Effect.gen(function* () {
-    const options = yield* deleteOptionsOf(scope)
-    const deleted = yield* deleteObject(scope, scope.name!, scope.namespace, options)
-    return yield* answer(scope, deleted, options)
-  })
+export const remove = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError> => {
+  const options = deleteOptionsOf(scope)
+  if (Either.isLeft(options)) return Effect.fail(options.left)
+  return Effect.flatMap(deleteObject(scope, scope.name!, scope.namespace, options.right), (deleted) =>
+    answer(scope, deleted, options.right)
+  )
+}
 
 /** Handles DELETE of a collection: every selected object is deleted as by DELETE; the answer lists them. */
 export const removeCollection = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError> =>

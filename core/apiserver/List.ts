@@ -9,7 +9,7 @@ import * as Either from "effect/Either"
 import { type ApiError, BadRequest, Expired } from "../api/errors.js"
 import type { KubeObject, ListMeta } from "../api/meta.js"
 import { apiVersionOf } from "../api/resource.js"
-import type { Entry, ListOptions, Revision } from "../store/Store.js"
+import type { Entry, FutureRevision, ListOptions, Revision, StoreUnavailable, TooOld } from "../store/Store.js"
 import type { ApiResponse } from "./ApiRequest.js"
 import * as ContinueToken from "./ContinueToken.js"
 import { contentTypeOf } from "./Negotiation.js"
@@ -106,74 +106,89 @@ const readSelected = (
   predicate: SelectionPredicate.SelectionPredicate,
   limit: number | undefined,
   plan: ReadPlan
-): Effect.Effect<Page, ApiError> =>
-  Effect.gen(function* () {
-    const rt = scope.resource
-    const selected: Array<Entry> = []
-    let revision = plan.revision
-    let after = plan.after
-    let pageSize = limit === undefined ? undefined : Math.max(limit, minPageSize)
-    for (;;) {
-      const options: ListOptions = {
-        ...(revision === undefined ? {} : { revision }),
-        ...(after === undefined ? {} : { after }),
-        ...(pageSize === undefined ? {} : { limit: pageSize })
-      }
-      const result = yield* scope.store.list(prefix, options).pipe(
-        Effect.catchTags({
-          TooOld: (e) =>
-            Effect.fail(
-              plan.fromContinue
-                ? continueExpired()
-                : plan.revision !== undefined
-                  ? new Expired({ message: "The resourceVersion for the provided list is too old." })
-                  : tooOld(e)
-            ),
-          // The revision was checked against the store's before, so only a continue token can be ahead of it.
-          FutureRevision: (e) => Effect.fail(plan.fromContinue ? continueExpired() : tooLarge(e.requested, e.current)),
-          StoreUnavailable: (e) => Effect.fail(unavailable(e))
-        })
-      )
-      revision = result.revision
-      for (let i = 0; i < result.entries.length; i++) {
-        const entry = result.entries[i]
-        if (!SelectionPredicate.matches(rt, predicate, entry.value as unknown as KubeObject)) continue
-        selected.push(entry)
-        if (limit !== undefined && selected.length === limit) {
-          const more = i < result.entries.length - 1 || result.continueAfter !== undefined
-          if (!more) return { entries: selected, revision }
-          const remaining = SelectionPredicate.isEverything(predicate)
-            ? result.entries.length - 1 - i + (result.remaining ?? 0)
-            : undefined
-          return {
-            entries: selected,
-            revision,
-            continueAfter: entry.key,
-            ...(remaining === undefined ? {} : { remaining })
+): Effect.Effect<Page, ApiError> => {
+  const rt = scope.resource
+  const failed = (e: TooOld | FutureRevision | StoreUnavailable): ApiError => {
+    switch (e._tag) {
+      case "TooOld":
+        return plan.fromContinue
+          ? continueExpired()
+          : plan.revision !== undefined
+            ? new Expired({ message: "The resourceVersion for the provided list is too old." })
+            : tooOld(e)
+      // The revision was checked against the store's before, so only a continue token can be ahead of it.
+      case "FutureRevision":
+        return plan.fromContinue ? continueExpired() : tooLarge(e.requested, e.current)
+      case "StoreUnavailable":
+        return unavailable(e)
+    }
+  }
+  const readPage = (
+    revision: Revision | undefined,
+    after: string | undefined,
+    pageSize: number | undefined,
+    before: ReadonlyArray<Entry>
+  ): Effect.Effect<Page, ApiError> => {
+    const options: ListOptions = {
+      ...(revision === undefined ? {} : { revision }),
+      ...(after === undefined ? {} : { after }),
+      ...(pageSize === undefined ? {} : { limit: pageSize })
+    }
+    return Effect.matchEffect(scope.store.list(prefix, options), {
+      onFailure: (e) => Effect.fail(failed(e)),
+      onSuccess: (result) => {
+        // A fresh array per run: the effect may be run again.
+        const selected = [...before]
+        const revision = result.revision
+        for (let i = 0; i < result.entries.length; i++) {
+          const entry = result.entries[i]
+          if (!SelectionPredicate.matches(rt, predicate, entry.value as unknown as KubeObject)) continue
+          selected.push(entry)
+          if (limit !== undefined && selected.length === limit) {
+            const more = i < result.entries.length - 1 || result.continueAfter !== undefined
+            if (!more) return Effect.succeed({ entries: selected, revision })
+            const remaining = SelectionPredicate.isEverything(predicate)
+              ? result.entries.length - 1 - i + (result.remaining ?? 0)
+              : undefined
+            return Effect.succeed({
+              entries: selected,
+              revision,
+              continueAfter: entry.key,
+              ...(remaining === undefined ? {} : { remaining })
+            })
           }
         }
+        if (result.continueAfter === undefined) return Effect.succeed({ entries: selected, revision })
+        const next = pageSize === undefined ? undefined : Math.max(pageSize, Math.min(pageSize * 2, maxPageSize))
+        return readPage(revision, result.continueAfter, next, selected)
       }
-      if (result.continueAfter === undefined) return { entries: selected, revision }
-      after = result.continueAfter
-      if (pageSize !== undefined) pageSize = Math.max(pageSize, Math.min(pageSize * 2, maxPageSize))
-    }
-  })
+    })
+  }
+  return readPage(plan.revision, plan.after, limit === undefined ? undefined : Math.max(limit, minPageSize), [])
+}
 
 /** Lists the objects the scope's collection and query select, with the revision they were read at. */
 export const readList = (
   scope: RequestScope
-): Effect.Effect<{ readonly items: ReadonlyArray<KubeObject>; readonly metadata: ListMeta }, ApiError> =>
-  Effect.gen(function* () {
-    const query = scope.request.query
-    const prefix = collectionPrefix(scope.resource, scope.namespace)
-    const predicate = yield* SelectionPredicate.fromQuery(scope.resource, query)
-    const limit = yield* limitOf(query)
-    const plan = yield* readPlanOf(query, prefix, limit)
-    if (plan.atLeast !== undefined) {
-      const current = yield* Effect.mapError(scope.store.revision, unavailable)
-      if (plan.atLeast > current) return yield* Effect.fail(tooLarge(plan.atLeast, current))
-    }
-    const page = yield* readSelected(scope, prefix, predicate, limit, plan)
+): Effect.Effect<{ readonly items: ReadonlyArray<KubeObject>; readonly metadata: ListMeta }, ApiError> => {
+  const query = scope.request.query
+  const prefix = collectionPrefix(scope.resource, scope.namespace)
+  const selection = SelectionPredicate.fromQuery(scope.resource, query)
+  if (Either.isLeft(selection)) return Effect.fail(selection.left)
+  const limited = limitOf(query)
+  if (Either.isLeft(limited)) return Effect.fail(limited.left)
+  const planned = readPlanOf(query, prefix, limited.right)
+  if (Either.isLeft(planned)) return Effect.fail(planned.left)
+  const [predicate, limit, plan] = [selection.right, limited.right, planned.right]
+  const read = readSelected(scope, prefix, predicate, limit, plan)
+  const atLeast = plan.atLeast
+  const checked =
+    atLeast === undefined
+      ? read
+      : Effect.flatMap(Effect.mapError(scope.store.revision, unavailable), (current) =>
+          atLeast > current ? Effect.fail(tooLarge(atLeast, current)) : read
+        )
+  return Effect.map(checked, (page) => {
     const metadata: ListMeta = {
       resourceVersion: String(page.revision),
       ...(page.continueAfter === undefined
@@ -183,6 +198,7 @@ export const readList = (
     }
     return { items: page.entries.map((entry) => ResourceVersion.stamp(entry)), metadata }
   })
+}
 
 /** The `{Kind}List` of a resource. */
 export const kindList = (rt: Resource, items: ReadonlyArray<KubeObject>, metadata: ListMeta) => ({
@@ -194,17 +210,19 @@ export const kindList = (rt: Resource, items: ReadonlyArray<KubeObject>, metadat
 
 /** Handles GET of a collection without `watch`. */
 export const list = (scope: RequestScope): Effect.Effect<ApiResponse, ApiError> =>
-  Effect.gen(function* () {
-    const { items, metadata } = yield* readList(scope)
+  Effect.flatMap(readList(scope), ({ items, metadata }) => {
     const output = scope.output
     switch (output._tag) {
       case "Object":
-        return json(200, kindList(scope.resource, items, metadata))
+        return Effect.succeed(json(200, kindList(scope.resource, items, metadata)))
       case "PartialObjectMetadata":
-        return json(200, partialObjectMetadataList(items, metadata, output.version), {}, contentTypeOf(output, true))
-      case "Table": {
-        const options = { version: output.version, includeObject: scope.includeObject, now: yield* now, headers: true }
-        return json(200, table(scope.resource, items, metadata, options), {}, contentTypeOf(output, true))
-      }
+        return Effect.succeed(
+          json(200, partialObjectMetadataList(items, metadata, output.version), {}, contentTypeOf(output, true))
+        )
+      case "Table":
+        return Effect.map(now, (time) => {
+          const options = { version: output.version, includeObject: scope.includeObject, now: time, headers: true }
+          return json(200, table(scope.resource, items, metadata, options), {}, contentTypeOf(output, true))
+        })
     }
   })

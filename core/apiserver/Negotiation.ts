@@ -41,9 +41,24 @@ const alternative = (clause: string): Output | undefined => {
   return undefined
 }
 
+// Clients send the same few Accept headers on every request: recent answers are kept.
+const recentAnswers = new Map<string, Either.Either<Output, NotAcceptable>>()
+const maxRecentAnswers = 256
+
 /** The first acceptable output of an Accept header (the object when the header is absent). */
 export const negotiate = (accept: string | undefined): Either.Either<Output, NotAcceptable> => {
-  if (accept === undefined || accept.trim() === "") return Either.right(objectOutput)
+  if (accept === undefined) return Either.right(objectOutput)
+  let answer = recentAnswers.get(accept)
+  if (answer === undefined) {
+    if (recentAnswers.size >= maxRecentAnswers) recentAnswers.clear()
+    answer = negotiateNew(accept)
+    recentAnswers.set(accept, answer)
+  }
+  return answer
+}
+
+const negotiateNew = (accept: string): Either.Either<Output, NotAcceptable> => {
+  if (accept.trim() === "") return Either.right(objectOutput)
   for (const clause of accept.split(",")) {
     const output = alternative(clause)
     if (output !== undefined) return Either.right(output)

@@ -105,8 +105,8 @@ export const patch = (scope: RequestScope, updateScope: UpdateScope): Effect.Eff
     const document = yield* readPatch(scope, type)
     // The warnings of the attempt that was stored (a conflict re-runs the patch on the newer object).
     let warnings: ReadonlyArray<string> = []
-    const propose = (current: KubeObject): Effect.Effect<Proposal, ApiError> =>
-      Effect.gen(function* () {
+    const propose = (current: KubeObject): Either.Either<Proposal, ApiError> =>
+      Either.gen(function* () {
         const patched = yield* applyPatch(type, rt.kind, current, document)
         const decoded = yield* decodeBody(rt, patched, mode)
         warnings = decoded.warnings

@@ -3,7 +3,7 @@
  * may send, or Kubernetes protobuf as client-go's typed clients send), bounded in size like
  * Kubernetes (3 MiB) and in nesting depth; a body the in-process transport already parsed is taken as is.
  */
-import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as YAML from "yaml"
 import { BadRequest, RequestEntityTooLarge, UnsupportedMediaType } from "../api/errors.js"
 import type { ApiRequest } from "./ApiRequest.js"
@@ -38,17 +38,17 @@ export const formatOf = (contentType: string | undefined): BodyFormat | undefine
 }
 
 /** The object body of a create or update: required, JSON, YAML or Kubernetes protobuf. */
-export const readObject = (request: ApiRequest, maxBytes: number): Effect.Effect<unknown, BodyError> => {
+export const readObject = (request: ApiRequest, maxBytes: number): Either.Either<unknown, BodyError> => {
   const body = request.body
-  if (body === undefined) return Effect.fail(new BadRequest({ message: "the request body is empty" }))
-  if (body._tag === "Parsed") return Effect.succeed(body.value)
+  if (body === undefined) return Either.left(new BadRequest({ message: "the request body is empty" }))
+  if (body._tag === "Parsed") return Either.right(body.value)
   const contentType = request.headers["content-type"]
   if (mediaTypeOf(contentType) === Protobuf.protobufMediaType) {
     return readProtobuf(body.bytes, maxBytes, request.query.get("fieldValidation") === "Strict")
   }
   const format = formatOf(contentType)
   return format === undefined
-    ? Effect.fail(
+    ? Either.left(
         new UnsupportedMediaType({
           message: `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${Protobuf.protobufMediaType}`
         })
@@ -57,34 +57,33 @@ export const readObject = (request: ApiRequest, maxBytes: number): Effect.Effect
 }
 
 /** A protobuf body as its JSON object; fields the decoder does not know are a 400 under Strict, else dropped. */
-const readProtobuf = (bytes: Uint8Array, maxBytes: number, strict: boolean): Effect.Effect<unknown, BodyError> =>
-  Effect.suspend((): Effect.Effect<unknown, BodyError> => {
-    if (bytes.length > maxBytes) {
-      return Effect.fail(new RequestEntityTooLarge({ message: `Request entity too large: limit is ${maxBytes}` }))
-    }
-    return Effect.flatMap(Protobuf.decode(bytes), ({ object, unknownFields }) =>
-      strict && unknownFields.length > 0
-        ? Effect.fail(
-            new BadRequest({
-              message: `strict decoding error: ${unknownFields.map((f) => `unknown field "${f}"`).join(", ")}`
-            })
-          )
-        : depthExceeds(object, maxDepth)
-          ? Effect.fail(new BadRequest({ message: `the request body nests deeper than ${maxDepth} levels` }))
-          : Effect.succeed(object)
-    )
-  })
+const readProtobuf = (bytes: Uint8Array, maxBytes: number, strict: boolean): Either.Either<unknown, BodyError> => {
+  if (bytes.length > maxBytes) {
+    return Either.left(new RequestEntityTooLarge({ message: `Request entity too large: limit is ${maxBytes}` }))
+  }
+  return Either.flatMap(Protobuf.decode(bytes), ({ object, unknownFields }) =>
+    strict && unknownFields.length > 0
+      ? Either.left(
+          new BadRequest({
+            message: `strict decoding error: ${unknownFields.map((f) => `unknown field "${f}"`).join(", ")}`
+          })
+        )
+      : depthExceeds(object, maxDepth)
+        ? Either.left(new BadRequest({ message: `the request body nests deeper than ${maxDepth} levels` }))
+        : Either.right(object)
+  )
+}
 
 /** A body in a fixed format (patches are JSON whatever their patch media type), or undefined when absent or empty. */
 export const readOptional = (
   request: ApiRequest,
   format: BodyFormat,
   maxBytes: number
-): Effect.Effect<unknown, BodyError> => {
+): Either.Either<unknown, BodyError> => {
   const body = request.body
-  if (body === undefined) return Effect.succeed(undefined)
-  if (body._tag === "Parsed") return Effect.succeed(body.value)
-  if (body.bytes.length === 0) return Effect.succeed(undefined)
+  if (body === undefined) return Either.right(undefined)
+  if (body._tag === "Parsed") return Either.right(body.value)
+  if (body.bytes.length === 0) return Either.right(undefined)
   return parse(body.bytes, format, maxBytes)
 }
 
@@ -93,24 +92,23 @@ export const parse = (
   bytes: Uint8Array,
   format: BodyFormat,
   maxBytes: number
-): Effect.Effect<unknown, BadRequest | RequestEntityTooLarge> =>
-  Effect.suspend((): Effect.Effect<unknown, BadRequest | RequestEntityTooLarge> => {
-    if (bytes.length > maxBytes) {
-      return Effect.fail(new RequestEntityTooLarge({ message: `Request entity too large: limit is ${maxBytes}` }))
-    }
-    let source: string
-    try {
-      source = new TextDecoder("utf-8", { fatal: true }).decode(bytes)
-    } catch {
-      return Effect.fail(new BadRequest({ message: "the request body is not valid UTF-8" }))
-    }
-    const parsed = format === "json" ? parseJson(source) : parseYaml(source)
-    if (typeof parsed === "string") return Effect.fail(new BadRequest({ message: parsed }))
-    if (depthExceeds(parsed.value, maxDepth)) {
-      return Effect.fail(new BadRequest({ message: `the request body nests deeper than ${maxDepth} levels` }))
-    }
-    return Effect.succeed(parsed.value)
-  })
+): Either.Either<unknown, BadRequest | RequestEntityTooLarge> => {
+  if (bytes.length > maxBytes) {
+    return Either.left(new RequestEntityTooLarge({ message: `Request entity too large: limit is ${maxBytes}` }))
+  }
+  let source: string
+  try {
+    source = new TextDecoder("utf-8", { fatal: true }).decode(bytes)
+  } catch {
+    return Either.left(new BadRequest({ message: "the request body is not valid UTF-8" }))
+  }
+  const parsed = format === "json" ? parseJson(source) : parseYaml(source)
+  if (typeof parsed === "string") return Either.left(new BadRequest({ message: parsed }))
+  if (depthExceeds(parsed.value, maxDepth)) {
+    return Either.left(new BadRequest({ message: `the request body nests deeper than ${maxDepth} levels` }))
+  }
+  return Either.right(parsed.value)
+}
 
 const parseJson = (source: string): { readonly value: unknown } | string => {
   try {

@@ -75,34 +75,47 @@ export const fieldValidationOf = (query: URLSearchParams): Either.Either<FieldVa
       )
 }
 
+/** The query options of a create or update: `fieldValidation` and `dryRun`. */
+export const writeOptionsOf = (
+  query: URLSearchParams
+): Either.Either<{ readonly mode: FieldValidation; readonly dryRun: boolean }, BadRequest> => {
+  const mode = fieldValidationOf(query)
+  if (Either.isLeft(mode)) return Either.left(mode.left)
+  const dryRun = dryRunOf(query)
+  return Either.isLeft(dryRun) ? Either.left(dryRun.left) : Either.right({ mode: mode.right, dryRun: dryRun.right })
+}
+
 /** Decodes a body as the scope's kind (apiVersion and kind must match the URL's when given). */
 export const decodeBody = (rt: Resource, body: unknown, mode: FieldValidation) =>
   decodeRemembering<KubeObject>(rt, body, mode)
 
-/** Answers one object in the negotiated format. */
+/** Answers one object in the negotiated format (a Table needs the clock for its ages). */
 export const respondObject = (
   scope: RequestScope,
   status: number,
   obj: KubeObject,
   headers: Readonly<Record<string, string>> = {}
-): Effect.Effect<ApiResponse> =>
-  Effect.gen(function* () {
-    const output = scope.output
-    switch (output._tag) {
-      case "Object":
-        return json(status, obj, headers)
-      case "PartialObjectMetadata":
-        return json(status, partialObjectMetadata(obj, output.version), headers, contentTypeOf(output, false))
-      case "Table": {
-        const metadata =
-          obj.metadata.resourceVersion === undefined ? {} : { resourceVersion: obj.metadata.resourceVersion }
+): Effect.Effect<ApiResponse> => {
+  const output = scope.output
+  switch (output._tag) {
+    case "Object":
+      return Effect.succeed(json(status, obj, headers))
+    case "PartialObjectMetadata":
+      return Effect.succeed(
+        json(status, partialObjectMetadata(obj, output.version), headers, contentTypeOf(output, false))
+      )
+    case "Table": {
+      const metadata =
+        obj.metadata.resourceVersion === undefined ? {} : { resourceVersion: obj.metadata.resourceVersion }
+      return Effect.map(now, (time) => {
         const body = table(scope.resource, [obj], metadata, {
           version: output.version,
           includeObject: scope.includeObject,
-          now: yield* now,
+          now: time,
           headers: true
         })
         return json(status, body, headers, contentTypeOf(output, false))
-      }
+      })
     }
-  })
+  }
+}

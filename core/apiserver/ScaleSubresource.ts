@@ -4,6 +4,7 @@
  * spec.replicas through the ordinary update path (so generation counts it).
  */
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { type ApiError, invalid } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
 import { decode } from "../api/decode.js"
@@ -49,14 +50,14 @@ const proposeFrom = (
   current: KubeObject,
   body: unknown,
   mode: "Strict" | "Warn" | "Ignore"
-): Effect.Effect<{ readonly proposal: Proposal; readonly warnings: ReadonlyArray<string> }, ApiError> =>
-  Effect.gen(function* () {
+): Either.Either<{ readonly proposal: Proposal; readonly warnings: ReadonlyArray<string> }, ApiError> =>
+  Either.gen(function* () {
     const { object: scale, warnings } = yield* decode(scaleType, body, mode)
     const name = scale.metadata.name ?? ""
-    if (name !== scope.name) return yield* Effect.fail(nameMismatch(name, scope.name))
+    if (name !== scope.name) return yield* Either.left(nameMismatch(name, scope.name))
     const replicas = scale.spec?.replicas ?? 0
     if (replicas < 0) {
-      return yield* Effect.fail(
+      return yield* Either.left(
         invalid("Scale", "autoscaling", name, [
           {
             type: "FieldValueInvalid",
@@ -83,7 +84,7 @@ export const writeScale = (scope: RequestScope, method: "PUT" | "PATCH"): Effect
         : yield* readPatch(scope, patchType)
     let warnings: ReadonlyArray<string> = []
     const propose = (current: KubeObject) =>
-      Effect.gen(function* () {
+      Either.gen(function* () {
         const body =
           patchType === undefined
             ? document

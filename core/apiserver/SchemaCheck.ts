@@ -37,6 +37,9 @@ const hasDroppedNulls = (u: unknown): boolean => {
 
 const compiled = new WeakMap<AST.AST, Check>()
 
+/** How many primitives' verdicts one refinement keeps. */
+const maxVerdicts = 4096
+
 const compile = (ast: AST.AST): Check => {
   const known = compiled.get(ast)
   if (known !== undefined) return known
@@ -66,9 +69,19 @@ const build = (ast: AST.AST): Check => {
     }
     case "Refinement": {
       const from = compile(ast.from)
+      const passes = (a: unknown) => ast.filter(a, parseOptions, ast)._tag === "None"
+      // Bodies repeat the same few primitives (quantities, names): a filter's verdict on one is kept.
+      const verdicts = new Map<unknown, boolean>()
       return (u) => {
         const a = from(u)
-        return a === invalid || ast.filter(a, parseOptions, ast)._tag === "Some" ? invalid : a
+        if (a === invalid) return invalid
+        if (typeof a === "object" && a !== null) return passes(a) ? a : invalid
+        let verdict = verdicts.get(a)
+        if (verdict === undefined) {
+          if (verdicts.size >= maxVerdicts) verdicts.clear()
+          verdicts.set(a, (verdict = passes(a)))
+        }
+        return verdict ? a : invalid
       }
     }
     case "TupleType": {

@@ -216,10 +216,10 @@ export const withClusterIP = <A, E>(
   obj: KubeObject,
   dryRun: boolean,
   write: (obj: KubeObject) => Effect.Effect<A, E>
-): Effect.Effect<A, E | ApiError> =>
-  Effect.gen(function* () {
-    const spec = specOf(obj)
-    if (!isService(rt) || spec.type === "ExternalName") return yield* write(obj)
+): Effect.Effect<A, E | ApiError> => {
+  const spec = specOf(obj)
+  if (!isService(rt) || spec.type === "ExternalName") return write(obj)
+  return Effect.gen(function* () {
     const headless = requestedIP(spec) === "None"
     const errors = familyErrors(spec, headless)
     if (errors.length > 0) return yield* Effect.fail(invalid("Service", "", obj.metadata.name ?? "", errors))
@@ -228,6 +228,7 @@ export const withClusterIP = <A, E>(
     const written = write(withSpec(obj, withClusterIPFields(spec, ip)))
     return yield* dryRun ? written : Effect.onError(written, () => release(store, obj, ip))
   })
+}
 
 /** Releases the IP record of `ip` when `obj` (by uid) owns it; a store failure leaves it behind (logged). */
 const release = (store: Store["Type"], obj: KubeObject, ip: string): Effect.Effect<void> =>

@@ -7,6 +7,7 @@
  */
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { type ApiError, BadRequest, conflict } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
 import { defaultMaxRetries, guaranteedUpdate } from "../store/guaranteedUpdate.js"
@@ -16,7 +17,7 @@ import type { ApiResponse } from "./ApiRequest.js"
 import { equals } from "./JsonValue.js"
 import { namespaceMismatch, nameMismatch, uidPreconditionFailed } from "./ObjectIdentity.js"
 import * as RequestBody from "./RequestBody.js"
-import { decodeBody, dryRunOf, fieldValidationOf, type RequestScope, respondObject } from "./RequestScope.js"
+import { decodeBody, type RequestScope, respondObject, writeOptionsOf } from "./RequestScope.js"
 import { warningHeaders } from "./Responses.js"
 import * as ResourceVersion from "./ResourceVersion.js"
 import type { Resource } from "./Route.js"
@@ -58,63 +59,85 @@ const shouldDelete = (rt: Resource, next: KubeObject, old: KubeObject): boolean 
   next.metadata.deletionTimestamp !== undefined &&
   (next.metadata.deletionGracePeriodSeconds ?? 0) === 0
 
+/** What an update through `updateScope` makes of the current entry: write, leave as is, or remove. */
+const decide = (
+  scope: RequestScope,
+  name: string,
+  updateScope: UpdateScope,
+  propose: (current: KubeObject) => Either.Either<Proposal, ApiError>,
+  current: Entry
+): Either.Either<Outcome, ApiError> => {
+  const rt = scope.resource
+  const old = ResourceVersion.stamp(current)
+  return Either.flatMap(propose(old), (proposal): Either.Either<Outcome, ApiError> => {
+    if (proposal.precondition !== undefined && proposal.precondition !== current.modRevision) {
+      return Either.left(conflict(rt, name, modifiedMessage))
+    }
+    const uid = proposal.object.metadata.uid ?? ""
+    if (uid !== "" && uid !== old.metadata.uid) {
+      return Either.left(uidPreconditionFailed(rt, name, uid, old.metadata.uid))
+    }
+    return Either.map(
+      admitUpdate(rt, updateScope, keepClusterIP(rt, proposal.object, old), old, {
+        defaultTolerationSeconds: scope.config.defaultTolerationSeconds
+      }),
+      (next): Outcome =>
+        shouldDelete(rt, next, old)
+          ? { _tag: "Remove", object: next }
+          : equals(next, current.value)
+            ? { _tag: "Unchanged" }
+            : { _tag: "Write", object: next }
+    )
+  })
+}
+
 /**
  * Applies `propose` to the current object (stamped with its resourceVersion) and stores the
- * admitted result; answers the object as stored (or as it would be, with `dryRun`).
+ * admitted result; answers the object as stored (or as it would be, with `dryRun`). Deciding is
+ * plain work: only the store calls are Effects.
  */
 export const updateObject = (
   scope: RequestScope,
   name: string,
   updateScope: UpdateScope,
-  propose: (current: KubeObject) => Effect.Effect<Proposal, ApiError>,
+  propose: (current: KubeObject) => Either.Either<Proposal, ApiError>,
   dryRun: boolean,
   retries = 0
 ): Effect.Effect<KubeObject, ApiError> => {
   const rt = scope.resource
   const key = objectKey(rt, scope.namespace, name)
-  const decide = (current: Entry): Effect.Effect<Outcome, ApiError> =>
-    Effect.gen(function* () {
-      const old = ResourceVersion.stamp(current)
-      const proposal = yield* propose(old)
-      if (proposal.precondition !== undefined && proposal.precondition !== current.modRevision) {
-        return yield* Effect.fail(conflict(rt, name, modifiedMessage))
-      }
-      const uid = proposal.object.metadata.uid ?? ""
-      if (uid !== "" && uid !== old.metadata.uid) {
-        return yield* Effect.fail(uidPreconditionFailed(rt, name, uid, old.metadata.uid))
-      }
-      const next = yield* admitUpdate(rt, updateScope, keepClusterIP(rt, proposal.object, old), old, {
-        defaultTolerationSeconds: scope.config.defaultTolerationSeconds
-      })
-      if (shouldDelete(rt, next, old)) return { _tag: "Remove", object: next }
-      return equals(next, current.value) ? { _tag: "Unchanged" } : { _tag: "Write", object: next }
-    })
   if (dryRun) {
-    return scope.store.get(key).pipe(
-      Effect.mapError((e) => interpret(rt, name, e)),
-      Effect.flatMap((current) =>
-        Effect.map(decide(current), (outcome) =>
-          outcome._tag === "Unchanged"
+    return Effect.matchEffect(scope.store.get(key), {
+      onFailure: (e) => Effect.fail(interpret(rt, name, e)),
+      onSuccess: (current) => {
+        const outcome = decide(scope, name, updateScope, propose, current)
+        if (Either.isLeft(outcome)) return Effect.fail(outcome.left)
+        return Effect.succeed(
+          outcome.right._tag === "Unchanged"
             ? ResourceVersion.stamp(current)
-            : ResourceVersion.withResourceVersion(outcome.object, current.modRevision)
+            : ResourceVersion.withResourceVersion(outcome.right.object, current.modRevision)
         )
-      )
-    )
-  }
-  return guaranteedUpdate(scope.store, key, (current) =>
-    Effect.flatMap(decide(current), (outcome) => {
-      switch (outcome._tag) {
-        case "Write":
-          return Effect.succeed(outcome.object as unknown as Value)
-        case "Unchanged":
-          return Effect.succeed(current.value)
-        case "Remove":
-          return Effect.fail(new EmptiedFinalizers({ current, object: outcome.object }))
       }
     })
-  ).pipe(
-    Effect.map((entry) => ResourceVersion.stamp(entry)),
-    Effect.catchAll((e) => {
+  }
+  const written = guaranteedUpdate(scope.store, key, (current) =>
+    Either.flatMap(
+      decide(scope, name, updateScope, propose, current),
+      (outcome): Either.Either<Value, ApiError | EmptiedFinalizers> => {
+        switch (outcome._tag) {
+          case "Write":
+            return Either.right(outcome.object as unknown as Value)
+          case "Unchanged":
+            return Either.right(current.value)
+          case "Remove":
+            return Either.left(new EmptiedFinalizers({ current, object: outcome.object }))
+        }
+      }
+    )
+  )
+  return Effect.matchEffect(written, {
+    onSuccess: (entry) => Effect.succeed(ResourceVersion.stamp(entry)),
+    onFailure: (e) => {
       if (e._tag !== "EmptiedFinalizers") {
         return Effect.fail(isStoreError(e) ? interpret(rt, name, e) : e)
       }
@@ -132,39 +155,59 @@ export const updateObject = (
           StoreUnavailable: (error) => Effect.fail(interpret(rt, name, error))
         })
       )
-    })
-  )
+    }
+  })
 }
 
 /** The resourceVersion precondition an object carries, if any. */
-export const preconditionOf = (obj: KubeObject): Effect.Effect<Revision | undefined, BadRequest> => {
+export const preconditionOf = (obj: KubeObject): Either.Either<Revision | undefined, BadRequest> => {
   const rv = obj.metadata.resourceVersion ?? ""
-  return rv === "" ? Effect.succeed(undefined) : ResourceVersion.parse(rv)
+  return rv === "" ? Either.right(undefined) : ResourceVersion.parse(rv)
 }
 
 /** The body must name the object of the URL, in the URL's namespace (which it may leave out). */
-export const placeAtUrl = (scope: RequestScope, obj: KubeObject): Effect.Effect<KubeObject, BadRequest> => {
+export const placeAtUrl = (scope: RequestScope, obj: KubeObject): Either.Either<KubeObject, BadRequest> => {
   const name = obj.metadata.name ?? ""
-  if (name !== scope.name) return Effect.fail(nameMismatch(name, scope.name))
+  if (name !== scope.name) return Either.left(nameMismatch(name, scope.name))
   if (!scope.resource.namespaced) {
     const { namespace: _ns, ...metadata } = obj.metadata
-    return Effect.succeed({ ...obj, metadata })
+    return Either.right({ ...obj, metadata })
   }
   const namespace = obj.metadata.namespace ?? ""
-  if (namespace !== "" && namespace !== scope.namespace) return Effect.fail(namespaceMismatch())
-  return Effect.succeed({ ...obj, metadata: { ...obj.metadata, namespace: scope.namespace ?? "" } })
+  if (namespace !== "" && namespace !== scope.namespace) return Either.left(namespaceMismatch())
+  return Either.right({ ...obj, metadata: { ...obj.metadata, namespace: scope.namespace ?? "" } })
+}
+
+/** The proposal a PUT body makes: decoded under `fieldValidation`, placed at the URL, with its precondition. */
+const proposalOf = (
+  scope: RequestScope
+): Either.Either<
+  { readonly proposal: Proposal; readonly warnings: ReadonlyArray<string>; readonly dryRun: boolean },
+  ApiError
+> => {
+  const options = writeOptionsOf(scope.request.query)
+  if (Either.isLeft(options)) return Either.left(options.left)
+  const body = RequestBody.readObject(scope.request, scope.config.maxRequestBytes)
+  if (Either.isLeft(body)) return Either.left(body.left)
+  const decoded = decodeBody(scope.resource, body.right, options.right.mode)
+  if (Either.isLeft(decoded)) return Either.left(decoded.left)
+  const placed = placeAtUrl(scope, decoded.right.object)
+  if (Either.isLeft(placed)) return Either.left(placed.left)
+  const precondition = preconditionOf(placed.right)
+  if (Either.isLeft(precondition)) return Either.left(precondition.left)
+  const object = placed.right
+  const proposal: Proposal =
+    precondition.right === undefined ? { object } : { object, precondition: precondition.right }
+  return Either.right({ proposal, warnings: decoded.right.warnings, dryRun: options.right.dryRun })
 }
 
 /** Handles PUT of an object, its status or (for namespaces) its finalizers. */
-export const update = (scope: RequestScope, updateScope: UpdateScope): Effect.Effect<ApiResponse, ApiError> =>
-  Effect.gen(function* () {
-    const mode = yield* fieldValidationOf(scope.request.query)
-    const dryRun = yield* dryRunOf(scope.request.query)
-    const body = yield* RequestBody.readObject(scope.request, scope.config.maxRequestBytes)
-    const { object, warnings } = yield* decodeBody(scope.resource, body, mode)
-    const placed = yield* placeAtUrl(scope, object)
-    const precondition = yield* preconditionOf(placed)
-    const proposal: Proposal = precondition === undefined ? { object: placed } : { object: placed, precondition }
-    const updated = yield* updateObject(scope, scope.name!, updateScope, () => Effect.succeed(proposal), dryRun)
-    return yield* respondObject(scope, 200, updated, warningHeaders(warnings))
-  })
+export const update = (scope: RequestScope, updateScope: UpdateScope): Effect.Effect<ApiResponse, ApiError> => {
+  const proposed = proposalOf(scope)
+  if (Either.isLeft(proposed)) return Effect.fail(proposed.left)
+  const { proposal, warnings, dryRun } = proposed.right
+  return Effect.flatMap(
+    updateObject(scope, scope.name!, updateScope, () => Either.right(proposal), dryRun),
+    (updated) => respondObject(scope, 200, updated, warningHeaders(warnings))
+  )
+}
