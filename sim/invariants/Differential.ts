@@ -46,6 +46,14 @@ export interface Fingerprint {
    * are not compared, only the replicas wanted.
    */
   readonly nodeDownAtEnd: boolean
+  /** Identity → the identity of its controller (a ReplicaSet's Deployment, a pod's ReplicaSet), for objects that have one. */
+  readonly controllers: Readonly<Record<string, string>>
+  /**
+   * Identity of each controller (ReplicaSet, and its Deployment) → the nodes its pods were bound
+   * to. One with a pod on a node that was not Ready at some point has ready counts that depend on
+   * timing: whether its pods there were evicted, and where (and whether) their replacements could go.
+   */
+  readonly podNodes: Readonly<Record<string, ReadonlyArray<string>>>
 }
 
 export interface Recorder {
@@ -62,11 +70,11 @@ const isGenerated = (obj: KubeObject): boolean => {
 }
 
 /** `pod default/web-5d8f-*`, `replicaset default/web-5d8f`, `node node-1`. */
-const identityOf = (kind: string, obj: KubeObject): string => {
-  const name = isGenerated(obj) ? `${obj.metadata.generateName}*` : (obj.metadata.name ?? "")
-  const namespace = obj.metadata.namespace
-  return `${kind.toLowerCase()} ${namespace === undefined ? name : `${namespace}/${name}`}`
-}
+const identityOf = (kind: string, obj: KubeObject): string =>
+  identity(kind, obj.metadata.namespace, isGenerated(obj) ? `${obj.metadata.generateName}*` : (obj.metadata.name ?? ""))
+
+const identity = (kind: string, namespace: string | undefined, name: string): string =>
+  `${kind.toLowerCase()} ${namespace === undefined ? name : `${namespace}/${name}`}`
 
 const isLive = (kind: string, obj: KubeObject): boolean =>
   obj.metadata.deletionTimestamp === undefined && (kind !== "Pod" || !isPodTerminal(obj as Pod))
@@ -79,8 +87,23 @@ export const record = (world: World): Recorder => {
   const lifecycle = new Map<string, { created: number; deleted: number }>()
   const failedNodes = new Set<string>()
   const barePods = new Map<string, string>()
+  const controllers = new Map<string, string>()
+  const podNodes = new Map<string, Set<string>>()
   world.onEvent((event) => {
     const obj = event.object
+    const controller = controllerOf(obj)
+    const id = identityOf(event.kind, obj)
+    if (controller !== undefined)
+      controllers.set(id, identity(controller.kind ?? "", obj.metadata.namespace, controller.name ?? ""))
+    if (event.kind === "Pod" && controller !== undefined) {
+      const node = (obj as Pod).spec?.nodeName
+      const owner = controllers.get(id)!
+      if (node !== undefined) {
+        let nodes = podNodes.get(owner)
+        if (nodes === undefined) podNodes.set(owner, (nodes = new Set()))
+        nodes.add(node)
+      }
+    }
     if (event.kind === "Node") {
       const ready = (obj as Node).status?.conditions?.find((c) => c.type === "Ready")
       if (ready !== undefined && ready.status !== "True") failedNodes.add(obj.metadata.name ?? "")
@@ -90,8 +113,7 @@ export const record = (world: World): Recorder => {
       if (node !== undefined) barePods.set(identityOf("Pod", obj), node)
     }
     if (event.type === "MODIFIED" || event.kind === "Event") return
-    if (isGenerated(obj) || (event.kind === "Pod" && controllerOf(obj) !== undefined)) return
-    const id = identityOf(event.kind, obj)
+    if (isGenerated(obj) || (event.kind === "Pod" && controller !== undefined)) return
     let counts = lifecycle.get(id)
     if (counts === undefined) {
       counts = { created: 0, deleted: 0 }
@@ -127,7 +149,9 @@ export const record = (world: World): Recorder => {
         failedNodes: [...failedNodes].sort(),
         nodeDownAtEnd: world
           .nodes()
-          .some((node) => !node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
+          .some((node) => !node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")),
+        controllers: sorted(controllers),
+        podNodes: sorted([...podNodes].map(([owner, nodes]) => [owner, [...nodes].sort()] as const))
       }
     }
   }
@@ -144,6 +168,20 @@ export const compare = (faulty: Fingerprint, baseline: Fingerprint): ReadonlyArr
       .filter(([, node]) => failed.has(node))
       .map(([id]) => id)
   )
+  // A ReplicaSet with a pod on a failed node, and its Deployment.
+  const disturbed = new Set<string>()
+  for (const fingerprint of [faulty, baseline])
+    for (const [owner, nodes] of Object.entries(fingerprint.podNodes)) {
+      if (!nodes.some((node) => failed.has(node))) continue
+      disturbed.add(owner)
+      const deployment = faulty.controllers[owner] ?? baseline.controllers[owner]
+      if (deployment !== undefined) disturbed.add(deployment)
+    }
+  // An object whose controller is gone at the end in either run: whether the controller made it before it went is timing.
+  const ownerGone = (id: string) => {
+    const owner = faulty.controllers[id] ?? baseline.controllers[id]
+    return owner !== undefined && ((faulty.live[owner] ?? 0) === 0 || (baseline.live[owner] ?? 0) === 0)
+  }
   const union = (a: object, b: object) =>
     [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((id) => !unjudged.has(id))
   for (const id of union(faulty.live, baseline.live)) {
@@ -154,13 +192,16 @@ export const compare = (faulty: Fingerprint, baseline: Fingerprint): ReadonlyArr
     const [f, b] = [faulty.replicas[id], baseline.replicas[id]]
     if (f === undefined || b === undefined) continue
     const fields =
-      faulty.nodeDownAtEnd || baseline.nodeDownAtEnd ? (["spec"] as const) : (["spec", "status", "ready"] as const)
+      faulty.nodeDownAtEnd || baseline.nodeDownAtEnd || disturbed.has(id)
+        ? (["spec"] as const)
+        : (["spec", "status", "ready"] as const)
     for (const field of fields) {
       const label = field === "spec" ? "spec.replicas" : field === "status" ? "status.replicas" : "readyReplicas"
       if (f[field] !== b[field]) lines.push([id, `${id}: ${label} ${f[field]}, ${b[field]} without faults`])
     }
   }
   for (const id of union(faulty.lifecycle, baseline.lifecycle)) {
+    if (ownerGone(id)) continue
     const f = faulty.lifecycle[id] ?? { created: 0, deleted: 0 }
     const b = baseline.lifecycle[id] ?? { created: 0, deleted: 0 }
     if (f.created !== b.created)
