@@ -12,8 +12,7 @@ import type { Value } from "../store/Store.js"
 import { admitCreate } from "./Admission.js"
 import type { ApiResponse } from "./ApiRequest.js"
 import { namespaceMismatch } from "./ObjectIdentity.js"
-import * as RequestBody from "./RequestBody.js"
-import { decodeBody, type RequestScope, respondObject, writeOptionsOf } from "./RequestScope.js"
+import { type RequestScope, respondObject, writeBodyOf } from "./RequestScope.js"
 import { warningHeaders } from "./Responses.js"
 import * as ResourceVersion from "./ResourceVersion.js"
 import { withClusterIP } from "./ServiceIPs.js"
@@ -56,18 +55,14 @@ const placedOf = (
   { readonly placed: KubeObject; readonly warnings: ReadonlyArray<string>; readonly dryRun: boolean },
   ApiError
 > => {
-  const options = writeOptionsOf(scope.request.query)
-  if (Either.isLeft(options)) return Either.left(options.left)
-  const body = RequestBody.readObject(scope.request, scope.config.maxRequestBytes)
-  if (Either.isLeft(body)) return Either.left(body.left)
-  const decoded = decodeBody(scope.resource, body.right, options.right.mode)
+  const decoded = writeBodyOf(scope)
   if (Either.isLeft(decoded)) return Either.left(decoded.left)
-  const { object, warnings } = decoded.right
+  const { object, warnings, dryRun } = decoded.right
   const namespace = placeInNamespace(scope, object)
   if (Either.isLeft(namespace)) return Either.left(namespace.left)
   const { namespace: _ns, ...meta } = object.metadata
   const metadata = namespace.right === undefined ? meta : { ...meta, namespace: namespace.right }
-  return Either.right({ placed: { ...object, metadata }, warnings, dryRun: options.right.dryRun })
+  return Either.right({ placed: { ...object, metadata }, warnings, dryRun })
 }
 
 /** Handles POST to a collection. */

@@ -7,7 +7,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { FieldValidation } from "../api/decode.js"
-import { BadRequest } from "../api/errors.js"
+import { type ApiError, BadRequest } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
 import type { Store } from "../store/Store.js"
 import type { ApiRequest, ApiResponse } from "./ApiRequest.js"
@@ -17,6 +17,7 @@ import { decodeRemembering } from "./DecodeCache.js"
 import type { KubeletConnection } from "./KubeletConnection.js"
 import type { NamespaceLister } from "./NamespaceLifecycle.js"
 import { contentTypeOf, type Output } from "./Negotiation.js"
+import * as RequestBody from "./RequestBody.js"
 import { json } from "./Responses.js"
 import type { Resource } from "./Route.js"
 import type { ServiceIPRange } from "./ServiceIPs.js"
@@ -75,19 +76,28 @@ export const fieldValidationOf = (query: URLSearchParams): Either.Either<FieldVa
       )
 }
 
-/** The query options of a create or update: `fieldValidation` and `dryRun`. */
-export const writeOptionsOf = (
-  query: URLSearchParams
-): Either.Either<{ readonly mode: FieldValidation; readonly dryRun: boolean }, BadRequest> => {
-  const mode = fieldValidationOf(query)
-  if (Either.isLeft(mode)) return Either.left(mode.left)
-  const dryRun = dryRunOf(query)
-  return Either.isLeft(dryRun) ? Either.left(dryRun.left) : Either.right({ mode: mode.right, dryRun: dryRun.right })
-}
-
 /** Decodes a body as the scope's kind (apiVersion and kind must match the URL's when given). */
 export const decodeBody = (rt: Resource, body: unknown, mode: FieldValidation) =>
   decodeRemembering<KubeObject>(rt, body, mode)
+
+/** A create's or update's body, decoded under the query's `fieldValidation`, and whether it is a `dryRun`. */
+export const writeBodyOf = (
+  scope: RequestScope
+): Either.Either<
+  { readonly object: KubeObject; readonly warnings: ReadonlyArray<string>; readonly dryRun: boolean },
+  ApiError
+> => {
+  const query = scope.request.query
+  const mode = fieldValidationOf(query)
+  if (Either.isLeft(mode)) return Either.left(mode.left)
+  const dryRun = dryRunOf(query)
+  if (Either.isLeft(dryRun)) return Either.left(dryRun.left)
+  const body = RequestBody.readObject(scope.request, scope.config.maxRequestBytes)
+  if (Either.isLeft(body)) return Either.left(body.left)
+  const decoded = decodeBody(scope.resource, body.right, mode.right)
+  if (Either.isLeft(decoded)) return Either.left(decoded.left)
+  return Either.right({ ...decoded.right, dryRun: dryRun.right })
+}
 
 /** Answers one object in the negotiated format (a Table needs the clock for its ages). */
 export const respondObject = (

@@ -16,8 +16,7 @@ import { admitUpdate, type UpdateScope } from "./Admission.js"
 import type { ApiResponse } from "./ApiRequest.js"
 import { equals } from "./JsonValue.js"
 import { namespaceMismatch, nameMismatch, uidPreconditionFailed } from "./ObjectIdentity.js"
-import * as RequestBody from "./RequestBody.js"
-import { decodeBody, type RequestScope, respondObject, writeOptionsOf } from "./RequestScope.js"
+import { type RequestScope, respondObject, writeBodyOf } from "./RequestScope.js"
 import { warningHeaders } from "./Responses.js"
 import * as ResourceVersion from "./ResourceVersion.js"
 import type { Resource } from "./Route.js"
@@ -185,11 +184,7 @@ const proposalOf = (
   { readonly proposal: Proposal; readonly warnings: ReadonlyArray<string>; readonly dryRun: boolean },
   ApiError
 > => {
-  const options = writeOptionsOf(scope.request.query)
-  if (Either.isLeft(options)) return Either.left(options.left)
-  const body = RequestBody.readObject(scope.request, scope.config.maxRequestBytes)
-  if (Either.isLeft(body)) return Either.left(body.left)
-  const decoded = decodeBody(scope.resource, body.right, options.right.mode)
+  const decoded = writeBodyOf(scope)
   if (Either.isLeft(decoded)) return Either.left(decoded.left)
   const placed = placeAtUrl(scope, decoded.right.object)
   if (Either.isLeft(placed)) return Either.left(placed.left)
@@ -198,7 +193,7 @@ const proposalOf = (
   const object = placed.right
   const proposal: Proposal =
     precondition.right === undefined ? { object } : { object, precondition: precondition.right }
-  return Either.right({ proposal, warnings: decoded.right.warnings, dryRun: options.right.dryRun })
+  return Either.right({ proposal, warnings: decoded.right.warnings, dryRun: decoded.right.dryRun })
 }
 
 /** Handles PUT of an object, its status or (for namespaces) its finalizers. */
