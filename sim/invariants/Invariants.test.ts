@@ -350,6 +350,28 @@ describe("invariants", () => {
     expect(found).toEqual([])
   })
 
+  it("replicasBounded: scaled down while its ReplicaSet still makes the pods of an earlier scale-up, it is not held to the new bound yet", () => {
+    const found = violations(
+      ({ put }) =>
+        Effect.gen(function* () {
+          yield* steady(put)
+          // Scaled to 5; the ReplicaSet is told, but its controller is away and makes no pod.
+          yield* put({ ...web, spec: { ...web.spec!, replicas: 5 } })
+          yield* put({ ...rsA, spec: { ...rsA.spec!, replicas: 5 } })
+          // Scaled back to 3 before the Deployment controller passed it on: 3 pods match, but the ReplicaSet still wants 5.
+          yield* put({ ...web, spec: { ...web.spec!, replicas: 3 } })
+          yield* put(podOf(rsA, "a-4"))
+          yield* put(podOf(rsA, "a-5"))
+          // The Deployment controller catches up and the ReplicaSet deletes the extra two.
+          yield* put(rsA)
+          yield* put(pod("a-4", { owner: rsA, labels: { app: "web" }, node: "node-1", ready: true, deleting: true }))
+          yield* put(pod("a-5", { owner: rsA, labels: { app: "web" }, node: "node-1", ready: true, deleting: true }))
+        }),
+      ["replicasBounded"]
+    )
+    expect(found).toEqual([])
+  })
+
   it("replicasBounded: a pod whose create reply was lost lets the Deployment go (its ReplicaSet makes another)", () => {
     const rsB = replicaSet("web-b", 1, web)
     const found = violations(

@@ -4,8 +4,8 @@
  * maxUnavailable of them are available (surge rounds up, unavailable down: Fenceposts.ts).
  *
  * Those are promises about what the controller does, not about what happens to it, so a
- * Deployment is only held to them from a steady state (one ReplicaSet, every replica available)
- * until the next one, and is let go (until steady again) when something else takes pods away: it
+ * Deployment is only held to them from a steady state (one ReplicaSet, asked for the Deployment's
+ * replicas, every replica available) until the next one, and is let go (until steady again) when something else takes pods away: it
  * is scaled, a pod of it stops being available without the controller asking (a crash, a failed
  * probe, a deletion its ReplicaSet did not call for), or when the reply to a pod's create was lost on
  * the way back: its ReplicaSet, not knowing the pod exists, rightly makes another, as in
@@ -96,9 +96,12 @@ export const make = (context: InvariantContext): InvariantHooks => {
     let active = 0
     let available = 0
     let activeReplicaSets = 0
+    // What the ReplicaSets are asked for: after a scale it differs until the Deployment controller passes it on.
+    let wanted = 0
     for (const rsUid of replicaSets.children(uid)) {
       const rs = world.getByUid(rsUid) as ReplicaSet | undefined
       if (rs === undefined) continue
+      wanted += rs.spec?.replicas ?? 1
       let mine = 0
       for (const pod of podsOf(rsUid)) {
         if (!isPodActive(pod)) continue
@@ -108,7 +111,7 @@ export const make = (context: InvariantContext): InvariantHooks => {
       active += mine
       if (mine > 0 || (rs.spec?.replicas ?? 1) > 0) activeReplicaSets++
     }
-    if (activeReplicaSets <= 1 && active === replicas && available === replicas) {
+    if (activeReplicaSets <= 1 && wanted === replicas && active === replicas && available === replicas) {
       armed.add(uid)
       context.resolve(`${uid}/surge`)
       context.resolve(`${uid}/unavailable`)
