@@ -126,7 +126,8 @@ const walk = (issue: ParseResult.ParseIssue, path: Path, out: Problems): void =>
   }
 }
 
-const hasNulls = (u: unknown): boolean => {
+/** A `null` object property anywhere in `u` (null array elements stay): what decoding drops. */
+export const hasNulls = (u: unknown): boolean => {
   if (u === null || typeof u !== "object") return false
   if (Array.isArray(u)) return u.some(hasNulls)
   for (const key in u) {

@@ -5,6 +5,7 @@
  */
 import * as Either from "effect/Either"
 import { NotAcceptable } from "../api/errors.js"
+import { remembered } from "./Recent.js"
 
 export type Output =
   | { readonly _tag: "Object" }
@@ -42,20 +43,9 @@ const alternative = (clause: string): Output | undefined => {
 }
 
 // Clients send the same few Accept headers on every request: recent answers are kept.
-const recentAnswers = new Map<string, Either.Either<Output, NotAcceptable>>()
-const maxRecentAnswers = 256
-
 /** The first acceptable output of an Accept header (the object when the header is absent). */
-export const negotiate = (accept: string | undefined): Either.Either<Output, NotAcceptable> => {
-  if (accept === undefined) return Either.right(objectOutput)
-  let answer = recentAnswers.get(accept)
-  if (answer === undefined) {
-    if (recentAnswers.size >= maxRecentAnswers) recentAnswers.clear()
-    answer = negotiateNew(accept)
-    recentAnswers.set(accept, answer)
-  }
-  return answer
-}
+export const negotiate = (accept: string | undefined): Either.Either<Output, NotAcceptable> =>
+  accept === undefined ? Either.right(objectOutput) : negotiateRemembered(accept)
 
 const negotiateNew = (accept: string): Either.Either<Output, NotAcceptable> => {
   if (accept.trim() === "") return Either.right(objectOutput)
@@ -70,6 +60,8 @@ const negotiateNew = (accept: string): Either.Either<Output, NotAcceptable> => {
     })
   )
 }
+
+const negotiateRemembered = remembered(256, negotiateNew)
 
 /** The Content-Type of an answer in `output`. */
 export const contentTypeOf = (output: Output, list: boolean): string =>

@@ -9,6 +9,7 @@ import { MethodNotAllowed, NotFound } from "../api/errors.js"
 import * as Registry from "../api/registry.js"
 import type { ResourceType } from "../api/resource.js"
 import type { Method } from "./ApiRequest.js"
+import { remembered } from "./Recent.js"
 
 /** A resource type as the API server handles it, whatever its object type. */
 export type Resource = ResourceType<any>
@@ -71,21 +72,6 @@ const decodeSegment = (s: string): string | undefined => {
   }
 }
 
-// Clients ask for the same paths over and over (an object's, its collection's): recent answers are kept.
-const recentRoutes = new Map<string, Either.Either<Route, NotFound>>()
-const maxRecentRoutes = 4096
-
-/** The route a path names, or 404. */
-export const route = (path: string): Either.Either<Route, NotFound> => {
-  let routed = recentRoutes.get(path)
-  if (routed === undefined) {
-    if (recentRoutes.size >= maxRecentRoutes) recentRoutes.clear()
-    routed = routeOf(path)
-    recentRoutes.set(path, routed)
-  }
-  return routed
-}
-
 const routeOf = (path: string): Either.Either<Route, NotFound> => {
   const raw = path.split("/").slice(1)
   if (raw.length > 0 && raw[raw.length - 1] === "") raw.pop()
@@ -125,6 +111,9 @@ const routeOf = (path: string): Either.Either<Route, NotFound> => {
       return notFound()
   }
 }
+
+/** The route a path names, or 404 (clients ask for the same paths over and over: recent answers are kept). */
+export const route = remembered(4096, routeOf)
 
 const served = (group: string, version: string) => servedVersions.has(`${group}/${version}`)
 

@@ -7,7 +7,7 @@
  */
 import type * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
-import type { Decoded } from "../api/decode.js"
+import { type Decoded, hasNulls } from "../api/decode.js"
 import type { KubeObject } from "../api/meta.js"
 import { apiVersionOf, type ResourceType } from "../api/resource.js"
 
@@ -23,17 +23,6 @@ const never: Check = () => invalid
 const parseOptions: AST.ParseOptions = { errors: "all", onExcessProperty: "error" }
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
-/** A `null` the decoder would drop (an object property's; array elements stay), anywhere in `u`. */
-const hasDroppedNulls = (u: unknown): boolean => {
-  if (u === null || typeof u !== "object") return false
-  if (Array.isArray(u)) return u.some(hasDroppedNulls)
-  for (const key in u) {
-    const v = (u as Record<string, unknown>)[key]
-    if (v === null || hasDroppedNulls(v)) return true
-  }
-  return false
-}
 
 const compiled = new WeakMap<AST.AST, Check>()
 
@@ -62,7 +51,7 @@ const build = (ast: AST.AST): Check => {
     case "UndefinedKeyword":
       return (u) => (u === undefined ? u : invalid)
     case "UnknownKeyword":
-      return (u) => (hasDroppedNulls(u) ? invalid : u)
+      return (u) => (hasNulls(u) ? invalid : u)
     case "Literal": {
       const literal = ast.literal
       return (u) => (u === literal ? u : invalid)
