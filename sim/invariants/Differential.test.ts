@@ -73,7 +73,8 @@ describe("the differential oracle", () => {
         "pod default/web-a-*": "replicaset default/web-a",
         "replicaset default/web-a": "deployment default/web"
       },
-      podNodes: { "replicaset default/web-a": ["node-1"] }
+      podNodes: { "replicaset default/web-a": ["node-1"] },
+      met: {}
     })
   })
 
@@ -111,7 +112,8 @@ describe("the differential oracle", () => {
       failedNodes: [],
       nodeDownAtEnd: false,
       controllers: { "replicaset default/bg-1": "deployment default/bg" },
-      podNodes: {}
+      podNodes: {},
+      met: {}
     }
     // The controller-manager was cut off until after the Deployment was deleted: it never made the ReplicaSet.
     const faulty = { ...baseline, lifecycle: { "deployment default/bg": { created: 1, deleted: 1 } }, controllers: {} }
@@ -120,6 +122,37 @@ describe("the differential oracle", () => {
     expect(Differential.compare({ ...faulty, live: kept }, { ...baseline, live: kept })).toEqual([
       "replicaset default/bg-1: created 0 times, once without faults",
       "replicaset default/bg-1: deleted 0 times, once without faults"
+    ])
+  })
+
+  it("does not compare an object the scenario's actions met in another state, nor what it controls: the runs asked for different things", () => {
+    // Deleted with Orphan at step 2; without faults the garbage collector removed it, so step 3's apply made a new
+    // one, which adopted the orphaned ReplicaSet. With the controller-manager cut off, step 3 found it still
+    // terminating and updated it; it went once the finalizer was removed, leaving the ReplicaSet on its own.
+    const base = (live: Record<string, number>, met: ReadonlyArray<string>): Differential.Fingerprint => ({
+      live,
+      replicas: {},
+      lifecycle: { "deployment default/orphan": { created: met[1] === "3 absent" ? 2 : 1, deleted: 1 } },
+      barePods: {},
+      failedNodes: [],
+      nodeDownAtEnd: false,
+      controllers: {
+        "replicaset default/orphan-1": "deployment default/orphan",
+        "pod default/orphan-1-*": "replicaset default/orphan-1"
+      },
+      podNodes: {},
+      met: { "deployment default/orphan": met, "deployment default/web": ["4 live"] }
+    })
+    const baseline = base(
+      { "deployment default/orphan": 1, "replicaset default/orphan-1": 1, "pod default/orphan-1-*": 2 },
+      ["2 live", "3 absent"]
+    )
+    const faulty = base({ "replicaset default/orphan-1": 1, "pod default/orphan-1-*": 2 }, ["2 live", "3 terminating"])
+    expect(Differential.compare(faulty, baseline)).toEqual([])
+    // Met alike, the same difference is one.
+    expect(Differential.compare({ ...faulty, met: baseline.met }, baseline)).toEqual([
+      "deployment default/orphan: 0 live, 1 without faults",
+      "deployment default/orphan: created once, 2 times without faults"
     ])
   })
 })

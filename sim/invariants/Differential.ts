@@ -10,6 +10,11 @@
  * Lease is made once per node or leader and never deleted unless its owner is), and so are the create/delete counts of pods
  * with a controller: their controller rightly recreates them after node faults, so only their
  * live count is compared.
+ *
+ * The scenario's own actions can meet an object in another state when faults delay the cluster (an
+ * `apply` finds the object it deleted earlier still terminating, so it updates it instead of making a
+ * new one): the runs then ask for different things, so an object whose actions met it differently,
+ * and what it controls, is not compared.
  */
 import type { KubeObject } from "../../core/api/meta.js"
 import type { Node } from "../../core/api/Node.js"
@@ -17,6 +22,7 @@ import type { Pod } from "../../core/api/Pod.js"
 import { resources } from "../../core/api/registry.js"
 import { controllerOf } from "../../core/controllers/ControllerRef.js"
 import { isPodTerminal } from "../../core/controllers/PodConditions.js"
+import type { Met } from "../scenario/Run.js"
 import type { World } from "../scenario/World.js"
 
 /** The replica counts of a Deployment or ReplicaSet at the end. */
@@ -54,9 +60,13 @@ export interface Fingerprint {
    * timing: whether its pods there were evicted, and where (and whether) their replacements could go.
    */
   readonly podNodes: Readonly<Record<string, ReadonlyArray<string>>>
+  /** Identity of each object the scenario's actions acted on → what each found of it, in order (`3 terminating`). */
+  readonly met: Readonly<Record<string, ReadonlyArray<string>>>
 }
 
 export interface Recorder {
+  /** Notes what a step's action found of the objects it acts on (Run's `onAction`). */
+  readonly action: (step: number, met: ReadonlyArray<Met>) => void
   /** The fingerprint of the world now (call it at the end of the run). */
   readonly fingerprint: () => Fingerprint
 }
@@ -89,6 +99,7 @@ export const record = (world: World): Recorder => {
   const barePods = new Map<string, string>()
   const controllers = new Map<string, string>()
   const podNodes = new Map<string, Set<string>>()
+  const met = new Map<string, Array<string>>()
   world.onEvent((event) => {
     const obj = event.object
     const controller = controllerOf(obj)
@@ -123,6 +134,12 @@ export const record = (world: World): Recorder => {
     else counts.deleted++
   })
   return {
+    action: (step, objects) => {
+      for (const object of objects) {
+        const id = identity(object.kind, object.namespace, object.name)
+        met.set(id, [...(met.get(id) ?? []), `${step} ${object.state}`])
+      }
+    },
     fingerprint: () => {
       const live = new Map<string, number>()
       const replicas = new Map<string, Replicas>()
@@ -151,11 +168,14 @@ export const record = (world: World): Recorder => {
           .nodes()
           .some((node) => !node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")),
         controllers: sorted(controllers),
-        podNodes: sorted([...podNodes].map(([owner, nodes]) => [owner, [...nodes].sort()] as const))
+        podNodes: sorted([...podNodes].map(([owner, nodes]) => [owner, [...nodes].sort()] as const)),
+        met: sorted(met)
       }
     }
   }
 }
+
+const union = (a: object, b: object): ReadonlyArray<string> => [...new Set([...Object.keys(a), ...Object.keys(b)])]
 
 const times = (n: number) => (n === 1 ? "once" : `${n} times`)
 
@@ -182,13 +202,24 @@ export const compare = (faulty: Fingerprint, baseline: Fingerprint): ReadonlyArr
     const owner = faulty.controllers[id] ?? baseline.controllers[id]
     return owner !== undefined && ((faulty.live[owner] ?? 0) === 0 || (baseline.live[owner] ?? 0) === 0)
   }
-  const union = (a: object, b: object) =>
-    [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((id) => !unjudged.has(id))
-  for (const id of union(faulty.live, baseline.live)) {
+  // An object the scenario's actions met in another state than without faults, and what it controls (transitively).
+  const metDifferently = new Set(
+    union(faulty.met, baseline.met).filter((id) => (faulty.met[id] ?? []).join() !== (baseline.met[id] ?? []).join())
+  )
+  const askedDifferently = (id: string): boolean => {
+    // Ownership chains are short (pod, ReplicaSet, Deployment); the bound only guards against a cycle.
+    for (let at: string | undefined = id, hops = 0; at !== undefined && hops < 8; hops++) {
+      if (metDifferently.has(at)) return true
+      at = faulty.controllers[at] ?? baseline.controllers[at]
+    }
+    return false
+  }
+  const compared = (a: object, b: object) => union(a, b).filter((id) => !unjudged.has(id) && !askedDifferently(id))
+  for (const id of compared(faulty.live, baseline.live)) {
     const [f, b] = [faulty.live[id] ?? 0, baseline.live[id] ?? 0]
     if (f !== b) lines.push([id, `${id}: ${f} live, ${b} without faults`])
   }
-  for (const id of union(faulty.replicas, baseline.replicas)) {
+  for (const id of compared(faulty.replicas, baseline.replicas)) {
     const [f, b] = [faulty.replicas[id], baseline.replicas[id]]
     if (f === undefined || b === undefined) continue
     const fields =
@@ -200,7 +231,7 @@ export const compare = (faulty: Fingerprint, baseline: Fingerprint): ReadonlyArr
       if (f[field] !== b[field]) lines.push([id, `${id}: ${label} ${f[field]}, ${b[field]} without faults`])
     }
   }
-  for (const id of union(faulty.lifecycle, baseline.lifecycle)) {
+  for (const id of compared(faulty.lifecycle, baseline.lifecycle)) {
     if (ownerGone(id)) continue
     const f = faulty.lifecycle[id] ?? { created: 0, deleted: 0 }
     const b = baseline.lifecycle[id] ?? { created: 0, deleted: 0 }

@@ -19,7 +19,8 @@ import type { Deployment } from "../../core/api/Deployment.js"
 import { Deployments } from "../../core/api/Deployment.js"
 import { Nodes } from "../../core/api/Node.js"
 import type { Pod } from "../../core/api/Pod.js"
-import { byName } from "../../core/api/registry.js"
+import { byKind, byName } from "../../core/api/registry.js"
+import type { ResourceType } from "../../core/api/resource.js"
 import { ReplicaSets } from "../../core/api/ReplicaSet.js"
 import * as Apply from "../../core/client/Apply.js"
 import { Client } from "../../core/client/Client.js"
@@ -54,6 +55,18 @@ export interface RunOptions {
   readonly bugs?: ReadonlySet<KnownBug>
   /** Called once the world view exists, before the first step (the differential oracle records from there). */
   readonly onWorld?: (world: World.World) => void
+  /** Called as each action starts, with what it finds of each object it acts on (the differential oracle compares them). */
+  readonly onAction?: (step: number, met: ReadonlyArray<Met>) => void
+}
+
+/** An object an action acts on, and what the action found of it as it started: none, a live one, or one being deleted. */
+export interface Met {
+  /** The resource's kind, as in the object (`Deployment`). */
+  readonly kind: string
+  /** Undefined for a cluster-scoped kind. */
+  readonly namespace: string | undefined
+  readonly name: string
+  readonly state: "absent" | "live" | "terminating"
 }
 
 /** How long the end-of-run checks (noOrphans, converged) may wait for the cluster to quiesce. */
@@ -150,6 +163,42 @@ const resourceOf = (ref: ObjectRef) => {
   const rt = byName(ref.kind)
   if (rt === undefined) throw new Error(`unknown kind ${ref.kind}`) // the parser admits known kinds only
   return rt
+}
+
+/** The objects `action` acts on, each with its state in `world` now. */
+const metBy = (action: Exclude<Action, { _tag: "expect" }>, world: World.World): ReadonlyArray<Met> => {
+  const targets: Array<{ readonly rt: ResourceType<any>; readonly namespace: string; readonly name: string }> = []
+  const ref = (r: ObjectRef) => targets.push({ rt: resourceOf(r), namespace: r.namespace, name: r.name })
+  switch (action._tag) {
+    case "apply":
+      for (const manifest of action.manifests) {
+        const metadata = (manifest["metadata"] ?? {}) as { readonly namespace?: string; readonly name?: string }
+        const rt = byKind(String(manifest["apiVersion"]), String(manifest["kind"]))
+        if (rt !== undefined)
+          targets.push({ rt, namespace: metadata.namespace ?? "default", name: metadata.name ?? "" })
+      }
+      break
+    case "delete":
+      ref(action.ref)
+      break
+    case "scale":
+    case "setImage":
+      for (const target of action.targets) ref(target.ref)
+      break
+    case "cordon":
+    case "uncordon":
+      targets.push({ rt: Nodes, namespace: "", name: action.node })
+      break
+  }
+  return targets.map(({ rt, namespace, name }) => {
+    const obj = world.get(rt.kind, namespace, name)
+    return {
+      kind: rt.kind,
+      namespace: rt.namespaced ? namespace : undefined,
+      name,
+      state: obj === undefined ? "absent" : obj.metadata.deletionTimestamp === undefined ? "live" : "terminating"
+    }
+  })
 }
 
 const messageOf = (error: unknown): string =>
@@ -518,6 +567,7 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
       trace.record(elapsed(), "scenario", "step", { step: step.index, action: describe(action) })
       if (action._tag !== "expect") {
         const startedAt = elapsed()
+        options.onAction?.(step.index, metBy(action, world))
         // A transient error (unavailable, unreachable, timeout, conflict) is retried every second, as a
         // user re-running kubectl would: faults injected alongside leave the workload the same.
         const outcome = yield* Effect.either(
