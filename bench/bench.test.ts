@@ -63,8 +63,9 @@ describe("bench", () => {
   )
 
   it("measures fuzz runs per second against plain runs", { timeout: 120_000 }, async () => {
-    const rows = await Fuzz.fuzzRows({ runs: 1 })
-    expectFigures(rows, 2)
+    const rows = await Fuzz.fuzzRows({ runs: 2, workers: 2 })
+    expectFigures(rows, 3)
+    expect(rows[2]!.name).toContain("2 threads")
     expect(rows[0]!.ratio).toBe(1)
   })
 

@@ -14,7 +14,8 @@ import { pathToFileURL } from "node:url"
 import * as Profiles from "../core/scheduler/Profile.js"
 import { parseDuration } from "../sim/scenario/Duration.js"
 import type { Job, Plugins } from "../bench/Job.js"
-import { defaultWorkers, runAll } from "../bench/Parallel.js"
+import { runAll } from "../bench/Parallel.js"
+import { defaultSize } from "../runtimes/WorkerPool.js"
 import * as Report from "../bench/report/Report.js"
 import * as Table from "../bench/report/Table.js"
 import { load } from "../bench/workloads/Load.js"
@@ -101,7 +102,7 @@ export const bench = (flags: BenchFlags): Effect.Effect<number> =>
       return yield* Effect.as(Console.log(WorkloadFile.toScenario(w, profiles[0]!).trimEnd()), 0)
     const seeds = Array.from({ length: flags.repeat }, (_, i) => flags.seed + i)
     const jobs: Array<Job> = seeds.flatMap((seed) => profiles.map((profile) => ({ ...base, profile, seed })))
-    const workers = Math.min(flags.workers ?? defaultWorkers(), jobs.length)
+    const workers = Math.min(flags.workers ?? defaultSize(), jobs.length)
     const nodes = w.nodes.reduce((n, g) => n + g.count, 0)
     const pods = w.arrivals.reduce((n, a) => n + podsOf(a), 0)
     yield* Console.log(

@@ -18,7 +18,7 @@ describe("minik8s fuzz", () => {
     const { code, stdout } = await minik8s("fuzz", scenario, "--runs", "2", "--seed", "5", "--faults", "compactStore")
     // Each run: the scenario's 2m, the longest fault (1m) and the heal phase (2m).
     expect(stdout).toMatch(
-      /^fuzz small: PASS 2 runs, 3 faults injected, 10m simulated in [\d.]+s \([\d.]+ runs\/s\), seed 5$/m
+      /^fuzz small: PASS 2 runs, 3 faults injected, 10m simulated in [\d.]+s \([\d.]+ runs\/s on \d+ threads?\), seed 5$/m
     )
     expect(stdout).toMatch(/^  fired\/drawn: compactStore 3\/3$/m)
     expect(code).toBe(0)

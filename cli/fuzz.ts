@@ -15,6 +15,7 @@ import * as Token from "../sim/fuzz/Token.js"
 import { safetyInvariants } from "../sim/scenario/Scenario.js"
 import { formatTime } from "../sim/scenario/Time.js"
 import type { KnownBug } from "../core/testing/KnownBugs.js"
+import { defaultSize } from "../runtimes/WorkerPool.js"
 import { load } from "./run.js"
 
 export interface FuzzFlags {
@@ -28,6 +29,7 @@ export interface FuzzFlags {
   readonly heal: string
   readonly longest: string
   readonly replay: string | undefined
+  readonly workers: number | undefined
 }
 
 /** A comma-separated list of names out of `known`; `default` in invariants means every safety one. */
@@ -99,6 +101,7 @@ export const fuzz = (flags: FuzzFlags): Effect.Effect<number> =>
     if (Either.isLeft(longest)) return yield* invalid(longest.left)
     if (longest.right < 1_000) return yield* invalid("--longest: must be at least 1s")
     if (flags.runs < 1) return yield* invalid("--runs: must be at least 1")
+    if (flags.workers !== undefined && flags.workers < 1) return yield* invalid("--workers: must be at least 1")
     if (flags.maxFaults < 0) return yield* invalid("--max-faults: must be at least 0")
 
     // A seed not given is drawn and printed, so the session can be run again.
@@ -117,6 +120,7 @@ export const fuzz = (flags: FuzzFlags): Effect.Effect<number> =>
           invariants: invariants.right,
           heal: heal.right,
           longest: longest.right,
+          workers: flags.workers ?? defaultSize(),
           ...(replay === undefined || replay.bugs.length === 0
             ? {}
             : { bugs: new Set(replay.bugs as ReadonlyArray<KnownBug>) }),
@@ -143,7 +147,7 @@ export const fuzz = (flags: FuzzFlags): Effect.Effect<number> =>
         `fuzz ${scenario.name}: PASS ${plural(passed, "run")}` +
           (result.vacuous > 0 ? ` (+${result.vacuous} vacuous: no drawn fault fired)` : "") +
           `, ${plural(result.faultsInjected, "fault")} injected, ${simulated} simulated in ${wall.toFixed(1)}s ` +
-          `(${rate} runs/s), seed ${seed}`
+          `(${rate} runs/s on ${plural(result.workers, "thread")}), seed ${seed}`
       )
       if (result.runs > 0) yield* Console.log(`  fired/drawn: ${coverageLine(result)}`)
       return 0

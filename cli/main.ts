@@ -485,6 +485,10 @@ const fuzzCommand = Command.make(
     replay: Options.text("replay").pipe(
       Options.withDescription("run again the failure of a replay token, exactly"),
       Options.optional
+    ),
+    workers: Options.integer("workers").pipe(
+      Options.withDescription("threads to play the runs on (default: the cores; 1 plays them in this thread)"),
+      Options.optional
     )
   },
   (o) =>
@@ -502,7 +506,8 @@ const fuzzCommand = Command.make(
             invariants: Option.getOrUndefined(o.invariants),
             heal: o.heal,
             longest: o.longest,
-            replay: Option.getOrUndefined(o.replay)
+            replay: Option.getOrUndefined(o.replay),
+            workers: Option.getOrUndefined(o.workers)
           })
       ),
       (code) => Effect.sync(() => (process.exitCode = code))

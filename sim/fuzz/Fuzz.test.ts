@@ -6,7 +6,7 @@ import type { CustomInvariant } from "../invariants/Invariant.js"
 import { parse } from "../scenario/Parse.js"
 import * as Run from "../scenario/Run.js"
 import type { Scenario } from "../scenario/Scenario.js"
-import { fuzz, type FuzzOptions } from "./Fuzz.js"
+import { fuzz, type FuzzOptions, type FuzzResult } from "./Fuzz.js"
 import * as Token from "./Token.js"
 
 const file = "sim/fuzz/testdata/small.yaml"
@@ -99,4 +99,32 @@ describe("fuzz", () => {
     expect(result.faultsInjected).toBe(Object.values(result.coverage).reduce((n, c) => n + c.fired, 0))
     expect(result.vacuous).toBeLessThanOrEqual(result.runs)
   }, 60_000)
+
+  /** What a session answers but its thread count; a failure's run summary by its trace hash. */
+  const outcome = ({ workers: _, ...result }: FuzzResult) => ({
+    ...result,
+    ...(result.failure === undefined
+      ? {}
+      : { failure: { ...result.failure, summary: result.failure.summary.traceSha256 } })
+  })
+
+  it("on threads plays the same runs, counts them alike, and finds and shrinks the same failure (the same token)", async () => {
+    const passing: FuzzOptions = { ...options, runs: 6, kinds: ["compactStore", "crashAtWrite"], custom: [] }
+    const threads = await fuzz(scenario, { ...passing, workers: 2 })
+    expect(threads.workers).toBe(2)
+    expect(outcome(threads)).toEqual(outcome(await fuzz(scenario, passing)))
+
+    // A planted bug (a custom invariant is a function, which keeps the runs in this thread).
+    const planted: FuzzOptions = {
+      ...options,
+      kinds: ["stopKubelet", "compactStore"],
+      invariants: ["nodeMonitorGrace"],
+      custom: [],
+      bugs: new Set(["nodeLifecycleNoGrace"])
+    }
+    const alone = await fuzz(scenario, planted)
+    expect(alone.failure?.violation.invariant).toBe("nodeMonitorGrace")
+    expect(alone.workers).toBe(1)
+    expect(outcome(await fuzz(scenario, { ...planted, workers: 2 }))).toEqual(outcome(alone))
+  }, 180_000)
 })

@@ -20,6 +20,7 @@ import { type FaultKind, faultKinds, schedule as scheduleOf, tape as tapeArbitra
 import { fragment, type Schedule, toTrack } from "../faults/Schedule.js"
 import * as Differential from "../invariants/Differential.js"
 import type { CustomInvariant } from "../invariants/Invariant.js"
+import * as WorkerPool from "../../runtimes/WorkerPool.js"
 import * as Run from "../scenario/Run.js"
 import { type InvariantName, invariantNames, type Scenario, type ScheduledFault } from "../scenario/Scenario.js"
 import type { Summary } from "../scenario/Summary.js"
@@ -51,6 +52,12 @@ export interface FuzzOptions {
   readonly custom?: ReadonlyArray<CustomInvariant>
   /** Called after each run, and during shrinking. */
   readonly onProgress?: (progress: Progress) => void
+  /**
+   * Threads the runs are played on (default 1: this one). The runs are the same and are counted in
+   * the same order, so the result is too; a failure is shrunk in this thread. Custom invariants are
+   * functions of this thread: with them the runs stay here.
+   */
+  readonly workers?: number
 }
 
 export interface Progress {
@@ -98,6 +105,8 @@ export interface FuzzResult {
   readonly faultsInjected: number
   readonly simulatedSeconds: number
   readonly coverage: Coverage
+  /** Threads the runs were played on. */
+  readonly workers: number
   readonly failure?: FuzzFailure
   /** The options the runs were drawn with, for a token. */
   readonly token: Omit<Token.Token, "path">
@@ -114,13 +123,13 @@ export const digestOf = (scenario: Scenario): string =>
     .slice(0, 12)
 
 /** What a run is drawn as. */
-interface Draw {
+export interface Draw {
   readonly schedule: Schedule
   readonly tape: ReadonlyArray<number>
 }
 
 /** One run's verdict. */
-interface Verdict {
+export interface Verdict {
   readonly violations: ReadonlyArray<Violation>
   readonly summary: Summary
   /** Per drawn fault (by index in the schedule): did it fire. */
@@ -129,7 +138,10 @@ interface Verdict {
 }
 
 /** The scenario as a fuzz run plays it: longer by the longest fault and the heal phase, checking the chosen invariants. */
-const fuzzScenario = (scenario: Scenario, options: FuzzOptions): Scenario => {
+export const fuzzScenario = (
+  scenario: Scenario,
+  options: Pick<FuzzOptions, "invariants" | "heal" | "longest">
+): Scenario => {
   const wanted = new Set<InvariantName>(scenario.invariants)
   for (const name of options.invariants) if (name !== "differential") wanted.add(name)
   return {
@@ -139,26 +151,26 @@ const fuzzScenario = (scenario: Scenario, options: FuzzOptions): Scenario => {
   }
 }
 
-/** Runs the whole fuzz session. */
-export const fuzz = async (scenario: Scenario, options: FuzzOptions, replay?: string): Promise<FuzzResult> => {
+/** Plays one drawn run of `scenario` and judges it (`options`: the fuzz session's). */
+export const player = (
+  scenario: Scenario,
+  options: Pick<FuzzOptions, "invariants" | "bugs" | "custom" | "heal" | "longest">
+): ((draw: Draw, keepTrace: boolean) => Promise<Verdict>) => {
   const played = fuzzScenario(scenario, options)
-  const tokenBase: Omit<Token.Token, "path"> = {
-    scenario: scenario.name,
-    digest: digestOf(scenario),
-    seed: options.seed,
-    // The defaults are left out: a token is copied by hand.
-    ...(sameSet(options.kinds, faultKinds) ? {} : { kinds: options.kinds }),
-    maxFaults: options.maxFaults,
-    interleave: options.interleave,
-    ...(sameSet(options.invariants, defaultInvariants) ? {} : { invariants: options.invariants }),
-    heal: options.heal,
-    longest: options.longest,
-    bugs: [...(options.bugs ?? [])]
-  }
   const differential = options.invariants.includes("differential")
   let baseline: Differential.Fingerprint | undefined
 
-  const playOnce = async (draw: Draw, keepTrace: boolean): Promise<Verdict> => {
+  const fingerprintWithoutFaults = async (): Promise<Differential.Fingerprint> => {
+    let recorder: Differential.Recorder | undefined
+    await Run.run(played, {
+      ...(options.bugs === undefined ? {} : { bugs: options.bugs }),
+      onWorld: (world) => (recorder = Differential.record(world)),
+      onAction: (step, met) => recorder?.action(step, met)
+    })
+    return recorder!.fingerprint()
+  }
+
+  return async (draw: Draw, keepTrace: boolean): Promise<Verdict> => {
     const { track, origin } = toTrack(draw.schedule)
     let recorder: Differential.Recorder | undefined
     const lines: Array<string> = []
@@ -168,7 +180,12 @@ export const fuzz = async (scenario: Scenario, options: FuzzOptions, replay?: st
         tape: draw.tape,
         ...(options.bugs === undefined ? {} : { bugs: options.bugs }),
         ...(options.custom === undefined ? {} : { custom: options.custom }),
-        ...(differential ? { onWorld: (world) => (recorder = Differential.record(world)) } : {}),
+        ...(differential
+          ? {
+              onWorld: (world) => (recorder = Differential.record(world)),
+              onAction: (step, met) => recorder?.action(step, met)
+            }
+          : {}),
         ...(keepTrace ? { trace: (line: string) => lines.push(line.trimEnd()) } : {})
       }
     )
@@ -197,16 +214,25 @@ export const fuzz = async (scenario: Scenario, options: FuzzOptions, replay?: st
     })
     return { violations, summary, fired, ...(keepTrace ? { trace: lines } : {}) }
   }
+}
 
-  const fingerprintWithoutFaults = async (): Promise<Differential.Fingerprint> => {
-    let recorder: Differential.Recorder | undefined
-    await Run.run(played, {
-      ...(options.bugs === undefined ? {} : { bugs: options.bugs }),
-      onWorld: (world) => (recorder = Differential.record(world))
-    })
-    return recorder!.fingerprint()
+/** Runs the whole fuzz session. */
+export const fuzz = async (scenario: Scenario, options: FuzzOptions, replay?: string): Promise<FuzzResult> => {
+  const played = fuzzScenario(scenario, options)
+  const playOnce = player(scenario, options)
+  const tokenBase: Omit<Token.Token, "path"> = {
+    scenario: scenario.name,
+    digest: digestOf(scenario),
+    seed: options.seed,
+    // The defaults are left out: a token is copied by hand.
+    ...(sameSet(options.kinds, faultKinds) ? {} : { kinds: options.kinds }),
+    maxFaults: options.maxFaults,
+    interleave: options.interleave,
+    ...(sameSet(options.invariants, defaultInvariants) ? {} : { invariants: options.invariants }),
+    heal: options.heal,
+    longest: options.longest,
+    bugs: [...(options.bugs ?? [])]
   }
-
   const arbitrary = fc.record({
     schedule: scheduleOf(scenario, {
       kinds: options.kinds,
@@ -225,13 +251,23 @@ export const fuzz = async (scenario: Scenario, options: FuzzOptions, replay?: st
   let failed = false
   let simulated = 0
 
-  const property = fc.asyncProperty(arbitrary, async (draw) => {
-    const verdict = await playOnce(draw, false)
-    if (failed) {
-      shrinks++
-      options.onProgress?.({ runs, of: options.runs, shrinks })
-      return verdict.violations.length === 0
-    }
+  const workers =
+    replay === undefined && (options.custom ?? []).length === 0
+      ? Math.max(1, Math.min(options.workers ?? 1, options.runs))
+      : 1
+  const result = () => ({
+    scenario: scenario.name,
+    runs,
+    vacuous,
+    faultsInjected: injected,
+    simulatedSeconds: simulated,
+    coverage,
+    workers,
+    token: tokenBase
+  })
+
+  /** Counts a run (not a shrinking step) into the session's figures; answers whether it failed. */
+  const count = (draw: Draw, verdict: Verdict): boolean => {
     runs++
     simulated += verdict.summary.simulatedSeconds
     draw.schedule.forEach((drawn, i) => {
@@ -245,25 +281,37 @@ export const fuzz = async (scenario: Scenario, options: FuzzOptions, replay?: st
     if (draw.schedule.length > 0 && !verdict.fired.some((f) => f)) vacuous++
     if (verdict.violations.length > 0) failed = true
     options.onProgress?.({ runs, of: options.runs, shrinks })
+    return verdict.violations.length > 0
+  }
+
+  const property = fc.asyncProperty(arbitrary, async (draw) => {
+    const verdict = await playOnce(draw, false)
+    if (failed) {
+      shrinks++
+      options.onProgress?.({ runs, of: options.runs, shrinks })
+    } else count(draw, verdict)
     return verdict.violations.length === 0
   })
+
+  // On threads, the runs fast-check would draw are played ahead and counted in order; the first that
+  // fails is then replayed here by its path, and fast-check shrinks it as it would have.
+  let path = replay
+  if (workers > 1) {
+    const draws = fc.sample(arbitrary, { seed: options.seed, numRuns: options.runs })
+    const first = await firstFailure(draws, workers, { scenario, options }, count)
+    if (first === undefined) return result()
+    path = String(first)
+  }
 
   const details = await fc.check(property, {
     seed: options.seed,
     numRuns: options.runs,
-    ...(replay === undefined ? {} : { path: replay, endOnFailure: true })
+    ...(path === undefined ? {} : { path }),
+    // A token's path is already shrunk.
+    ...(replay === undefined ? {} : { endOnFailure: true })
   })
 
-  const result = {
-    scenario: scenario.name,
-    runs,
-    vacuous,
-    faultsInjected: injected,
-    simulatedSeconds: simulated,
-    coverage,
-    token: tokenBase
-  }
-  if (!details.failed || details.counterexample === null) return result
+  if (!details.failed || details.counterexample === null) return result()
   const [draw] = details.counterexample
   const verdict = await playOnce(draw, true)
   // The property threw rather than answered false: a bug of the fuzzer itself, not a finding.
@@ -271,7 +319,7 @@ export const fuzz = async (scenario: Scenario, options: FuzzOptions, replay?: st
   const { track } = toTrack(draw.schedule)
   const violation = verdict.violations[0] ?? { invariant: "?", time: "0s", message: "the run did not fail again" }
   return {
-    ...result,
+    ...result(),
     failure: {
       violation,
       violations: verdict.violations,
@@ -289,6 +337,48 @@ export const fuzz = async (scenario: Scenario, options: FuzzOptions, replay?: st
       shrinks: details.numShrinks,
       summary: verdict.summary
     }
+  }
+}
+
+/** What a fuzz thread is started with: the session, less what cannot cross threads. */
+export interface ThreadInit {
+  readonly scenario: Scenario
+  readonly options: Pick<FuzzOptions, "invariants" | "heal" | "longest"> & { readonly bugs: ReadonlyArray<KnownBug> }
+}
+
+/**
+ * Plays `draws` on `workers` threads, a bounded window ahead, and `count`s their verdicts in order
+ * up to the first failing run, whose index it answers (undefined: none failed).
+ */
+const firstFailure = async (
+  draws: ReadonlyArray<Draw>,
+  workers: number,
+  session: { readonly scenario: Scenario; readonly options: FuzzOptions },
+  count: (draw: Draw, verdict: Verdict) => boolean
+): Promise<number | undefined> => {
+  const init: ThreadInit = {
+    scenario: session.scenario,
+    options: {
+      invariants: session.options.invariants,
+      heal: session.options.heal,
+      longest: session.options.longest,
+      bugs: [...(session.options.bugs ?? [])]
+    }
+  }
+  const pool = WorkerPool.make<Draw, Verdict>(new URL("./Thread.ts", import.meta.url), workers, init)
+  const playing: Array<Promise<Verdict>> = []
+  try {
+    for (let i = 0; i < draws.length; i++) {
+      while (playing.length < Math.min(draws.length, i + 2 * workers)) {
+        const verdict = pool.run(draws[playing.length]!)
+        verdict.catch(() => undefined) // runs past a failure are dropped when the pool closes
+        playing.push(verdict)
+      }
+      if (count(draws[i]!, await playing[i]!)) return i
+    }
+    return undefined
+  } finally {
+    await pool.close()
   }
 }
 
