@@ -11,6 +11,8 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as HashMap from "effect/HashMap"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -224,9 +226,15 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
         Effect.asVoid
       )
 
+    // Runs on the pod's own worker fiber (PodWorkers), whose logs carry the pod from here on: cheaper
+    // than Effect.annotateLogs around each sync (25 Effect operations).
     const syncPod = (uid: string): Effect.Effect<PodWorkers.SyncOutcome, never, ContainerRuntime> =>
       Effect.gen(function* () {
         const record = records.get(uid)
+        yield* FiberRef.update(
+          FiberRef.currentLogAnnotations,
+          HashMap.set<string, unknown>("pod", record?.pod.metadata.name ?? uid)
+        )
         const runtimePod = yield* RuntimePod.get(uid)
         const resync: PodWorkers.SyncOutcome = { done: false, resyncAfter: syncFrequency }
         if (record === undefined || record.deleted) {
@@ -295,11 +303,10 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
             done: false,
             resyncAfter: Duration.seconds(10)
           })
-        ),
-        Effect.annotateLogs({ pod: records.get(uid)?.pod.metadata.name ?? uid })
+        )
       )
 
-    const workers = yield* PodWorkers.make((uid) => Effect.provideService(syncPod(uid), ContainerRuntime, runtime))
+    const workers = yield* Effect.provideService(PodWorkers.make(syncPod), ContainerRuntime, runtime)
     const prober = yield* Prober.make(recorder, (uid) => workers.update(uid))
 
     /** PLEG's relist: a pod whose runtime state changed since the last look gets a sync. */
