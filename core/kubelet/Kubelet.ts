@@ -8,6 +8,7 @@
  * backoff expiry and a periodic resync. At start it re-adopts what the runtime already runs and
  * removes what belongs to no pod here; closing its scope stops the kubelet, not the containers.
  */
+import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -15,9 +16,9 @@ import * as FiberRef from "effect/FiberRef"
 import * as HashMap from "effect/HashMap"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import type { Pod } from "../api/Pod.js"
 import { Pods } from "../api/Pod.js"
+import * as PullStream from "../apiserver/PullStream.js"
 import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
 import * as Informer from "../informer/Informer.js"
@@ -336,8 +337,12 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
       }
     })
 
-    const runtimeEvents = runtime.events.pipe(
-      Stream.runForEach((event) => workers.update(event.podUid)),
+    // Pulled directly (see PullStream): a stream stage would cost more than the update. Most chunks hold one event.
+    const runtimeEvents = PullStream.runForEachChunk(runtime.events, (events) =>
+      events.length === 1
+        ? workers.update(Chunk.unsafeHead(events).podUid)
+        : Effect.forEach(events, (event) => workers.update(event.podUid), { discard: true })
+    ).pipe(
       Effect.catchAll((error) => Effect.logWarning("runtime events stream failed", error)),
       Effect.repeat(Schedule.spaced("1 second"))
     )
