@@ -40,7 +40,7 @@ describe("ControllerRef.claim", () => {
         const rs = yield* client.create(ReplicaSets, replicaSet("web", { app: "web" }))
         const orphan = yield* client.create(Pods, pod("orphan", { app: "web" }))
         const stranger = yield* client.create(Pods, pod("stranger", { app: "db" }))
-        const claimed = yield* claim({ owner: rs, ownerType: ReplicaSets, ownedType: Pods, selector: web }, [
+        const claimed = yield* claim(client, { owner: rs, ownerType: ReplicaSets, ownedType: Pods, selector: web }, [
           orphan,
           stranger
         ])
@@ -59,7 +59,9 @@ describe("ControllerRef.claim", () => {
         expect(controllerOf(claimed[0])?.uid).toBe(rs.metadata.uid)
         expect((yield* client.get(Pods, "stranger", { namespace: "default" })).metadata.ownerReferences).toBeUndefined()
         // Claiming again keeps it without another write.
-        const again = yield* claim({ owner: rs, ownerType: ReplicaSets, ownedType: Pods, selector: web }, [adopted])
+        const again = yield* claim(client, { owner: rs, ownerType: ReplicaSets, ownedType: Pods, selector: web }, [
+          adopted
+        ])
         expect(again).toEqual([adopted])
       })
     )
@@ -75,7 +77,9 @@ describe("ControllerRef.claim", () => {
           Pods,
           pod("moved", { app: "other" }, { ownerReferences: [newControllerRef(rs, ReplicaSets), other] })
         )
-        const claimed = yield* claim({ owner: rs, ownerType: ReplicaSets, ownedType: Pods, selector: web }, [owned])
+        const claimed = yield* claim(client, { owner: rs, ownerType: ReplicaSets, ownedType: Pods, selector: web }, [
+          owned
+        ])
         expect(claimed).toEqual([])
         const released = yield* client.get(Pods, "moved", { namespace: "default" })
         expect(released.metadata.ownerReferences).toEqual([other])
@@ -104,7 +108,7 @@ describe("ControllerRef.claim", () => {
           ...pod("leaving", { app: "web" }),
           metadata: { ...pod("leaving", { app: "web" }).metadata, deletionTimestamp: "1970-01-01T00:00:00Z" }
         }
-        const claimed = yield* claim({ owner: rs, ownerType: ReplicaSets, ownedType: Pods, selector: web }, [
+        const claimed = yield* claim(client, { owner: rs, ownerType: ReplicaSets, ownedType: Pods, selector: web }, [
           theirs,
           leaving
         ])
@@ -124,10 +128,11 @@ describe("ControllerRef.claim", () => {
           Pods,
           pod("owned", { app: "other" }, { ownerReferences: [newControllerRef(rs, ReplicaSets)] })
         )
-        const claimed = yield* claim({ owner: deleting, ownerType: ReplicaSets, ownedType: Pods, selector: web }, [
-          orphan,
-          owned
-        ])
+        const claimed = yield* claim(
+          client,
+          { owner: deleting, ownerType: ReplicaSets, ownedType: Pods, selector: web },
+          [orphan, owned]
+        )
         expect(claimed).toEqual([])
         expect((yield* client.get(Pods, "orphan", { namespace: "default" })).metadata.ownerReferences).toBeUndefined()
         expect((yield* client.get(Pods, "owned", { namespace: "default" })).metadata.ownerReferences).toHaveLength(1)
@@ -143,7 +148,7 @@ describe("ControllerRef.claim", () => {
         const stale = { ...rs, metadata: { ...rs.metadata, uid: "an-older-uid" } }
         const orphan = yield* client.create(Pods, pod("orphan", { app: "web" }))
         const error = yield* Effect.flip(
-          claim({ owner: stale, ownerType: ReplicaSets, ownedType: Pods, selector: web }, [orphan])
+          claim(client, { owner: stale, ownerType: ReplicaSets, ownedType: Pods, selector: web }, [orphan])
         )
         expect(error._tag).toBe("AdoptionRefused")
         expect((yield* client.get(Pods, "orphan", { namespace: "default" })).metadata.ownerReferences).toBeUndefined()
@@ -164,6 +169,7 @@ describe("ControllerRef.claim", () => {
         const mine = yield* client.create(ReplicaSets, replicaSet("web-1", { app: "web" }))
         const filtered = yield* client.create(ReplicaSets, replicaSet("web-2", { app: "web" }))
         const claimed = yield* claim(
+          client,
           {
             owner: deployment,
             ownerType: Deployments,

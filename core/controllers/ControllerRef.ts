@@ -12,7 +12,7 @@ import type { ApiError } from "../api/errors.js"
 import * as LabelSelector from "../api/LabelSelector.js"
 import type { KubeObject, OwnerReference } from "../api/meta.js"
 import { apiVersionOf, type ResourceType } from "../api/resource.js"
-import { Client } from "../client/Client.js"
+import type { Client } from "../client/Client.js"
 import type { Unreachable } from "../client/Transport.js"
 
 /** The owner changed under us (deleted, or replaced by another object of the same name): adopt nothing. */
@@ -50,11 +50,11 @@ type ClaimError = ApiError | Unreachable | AdoptionRefused
  * are returned as patched. Every candidate is tried; the first error, if any, fails the claim.
  */
 export const claim = <O extends KubeObject, A extends KubeObject>(
+  client: Client["Type"],
   options: ClaimOptions<O, A>,
   candidates: ReadonlyArray<A>
-): Effect.Effect<ReadonlyArray<A>, ClaimError, Client> =>
+): Effect.Effect<ReadonlyArray<A>, ClaimError> =>
   Effect.gen(function* () {
-    const client = yield* Client
     const { owner, ownerType, ownedType, selector, filter } = options
     const ownerUid = owner.metadata.uid ?? ""
     const ownerNamespace = owner.metadata.namespace ?? ""

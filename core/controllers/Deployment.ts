@@ -396,9 +396,10 @@ const sync = (
     nowMillis = yield* Clock.currentTimeMillis
     const inNamespace = ctx.replicaSets.byIndex(byNamespace, namespace)
     const rsList = yield* claim(
+      client,
       { owner: d, ownerType: Deployments, ownedType: ReplicaSets, selector },
       inNamespace
-    ).pipe(Effect.provideService(Client, client))
+    )
     if (d.metadata.deletionTimestamp !== undefined) {
       // Being deleted: the garbage collector removes the ReplicaSets; only the status is kept true.
       const { newRS, oldRSs } = yield* replicaSetsAndSyncRevision(rsList)

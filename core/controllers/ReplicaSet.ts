@@ -244,9 +244,10 @@ export const reconciler = (ctx: ReconcilerContext) => {
             .byIndex(byNamespace, namespace)
             .filter((pod) => isPodActive(pod) && LabelSelector.matches(selector, pod.metadata.labels))
         : yield* claim(
+            client,
             { owner: rs, ownerType: ReplicaSets, ownedType: Pods, selector },
             candidates.filter(isPodActive)
-          ).pipe(Effect.provideService(Client, client))
+          )
       const terminating = candidates.filter(
         (pod) =>
           isPodTerminating(pod) &&

@@ -41,11 +41,13 @@ interface Worker {
 const retryAfterDefect = Duration.seconds(10)
 
 /** Workers running `sync` in the current scope; they stop when it closes. */
-export const make = (
-  sync: (uid: string) => Effect.Effect<SyncOutcome>
-): Effect.Effect<PodWorkers, never, Scope.Scope> =>
+export const make = <R>(
+  sync: (uid: string) => Effect.Effect<SyncOutcome, never, R>
+): Effect.Effect<PodWorkers, never, Scope.Scope | R> =>
   Effect.gen(function* () {
     const scope = yield* Effect.scope
+    // What `sync` needs, given to each worker as it starts (not to each sync; the fiber asking for a sync may lack it).
+    const context = yield* Effect.context<R>()
     // Creating and retiring a worker each happen in one synchronous step, so a request never lands on a retiring worker.
     const workers = new Map<string, Worker>()
     const timers = yield* FiberMap.make<string>()
@@ -72,7 +74,7 @@ export const make = (
         })
       })
 
-    const loop = (uid: string, worker: Worker): Effect.Effect<void> =>
+    const loop = (uid: string, worker: Worker): Effect.Effect<void, never, R> =>
       Effect.gen(function* () {
         while (true) {
           yield* requested(worker)
@@ -99,7 +101,7 @@ export const make = (
         }
         const worker: Worker = { pending: true, wake: undefined, timerDue: undefined }
         workers.set(uid, worker)
-        return Effect.asVoid(Effect.forkIn(loop(uid, worker), scope))
+        return Effect.asVoid(Effect.forkIn(Effect.provide(loop(uid, worker), context), scope))
       })
 
     const updateAfter = (uid: string, delay: Duration.DurationInput): Effect.Effect<void> =>

@@ -82,6 +82,27 @@ describe("Simulation", () => {
     expect(sim.timersFired()).toBe(1)
   })
 
+  it("a sleep is 3 Effect operations more than Effect.void; an interrupted one leaves a timer that wakes nobody and is no event", () => {
+    const operations = (step: Effect.Effect<void>) => {
+      const sim = new Simulation({ seed: 1 })
+      sim.run(Effect.repeatN(step, 99))
+      return sim.operations()
+    }
+    expect((operations(Effect.sleep(10)) - operations(Effect.void)) / 100).toBe(3)
+    const sim = new Simulation({ seed: 1 })
+    const exit = sim.run(
+      Effect.gen(function* () {
+        const sleeper = yield* Effect.fork(Effect.sleep("1 minute"))
+        yield* Effect.sleep("1 second")
+        yield* Fiber.interrupt(sleeper)
+        yield* Effect.sleep("2 minutes")
+        return sim.elapsed()
+      })
+    )
+    expect(exit).toEqual(Exit.succeed(120_000 + 1000))
+    expect(sim.timersFired()).toBe(2)
+  })
+
   it("the same seed gives the same run; another seed another one", () => {
     const run = (seed: number) => new Simulation({ seed }).run(workload)
     expect(run(7)).toEqual(run(7))

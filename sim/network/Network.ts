@@ -34,7 +34,6 @@ import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Random from "effect/Random"
 import * as Stream from "effect/Stream"
 import { toStatus } from "../../core/api/errors.js"
 import type { ApiRequest, ApiResponse, WatchLine } from "../../core/apiserver/ApiRequest.js"
@@ -120,7 +119,10 @@ const storePair = pairOf(apiserver, store)
 
 /** The network, with no fault in force: no partition, the store available, `options.latency`. */
 export const make = (options: NetworkOptions): Effect.Effect<Network> =>
-  Effect.sync(() => {
+  Effect.gen(function* () {
+    // Looked up once, not on each of the run's calls and watch chunks: the simulation's (or the test's) clock and Random.
+    const clock = yield* Effect.clock
+    const random = yield* Effect.random
     // Partitions in force per pair; the slow periods in force, oldest first; the store outages in force.
     const partitions = new Map<string, number>()
     const slowPeriods: Array<{ readonly latency: Range }> = []
@@ -146,11 +148,15 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
 
     const latency = (): Range => slowPeriods.at(-1)?.latency ?? options.latency
 
-    const delay: Effect.Effect<void> = Effect.suspend(() => {
+    const sleepMillis = (millis: number): Effect.Effect<void> =>
+      millis > 0 ? clock.sleep(Duration.millis(millis)) : Effect.void
+
+    /** The wait for one way over the network at the latency in force; undefined for none. */
+    const oneWay = (): Effect.Effect<void> | undefined => {
       const { min, max } = latency()
-      if (max <= 0) return Effect.void
-      return min === max ? Effect.sleep(min) : Effect.flatMap(Random.nextIntBetween(min, max + 1), sleepMillis)
-    })
+      if (max <= 0) return undefined
+      return min === max ? sleepMillis(min) : Effect.flatMap(random.nextIntBetween(min, max + 1), sleepMillis)
+    }
 
     // The armed writes per component, in arming order.
     const armed = new Map<string, Array<Armed>>()
@@ -184,44 +190,40 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
       const link = linkOf(component)
       const unreachable = () =>
         new Unreachable({ message: `${component}: connection to the API server refused or reset (network partition)` })
+      // Plain steps over flatMap rather than Effect.gen: every call of the run takes this path.
       const request = (req: ApiRequest): Effect.Effect<ApiResponse, Unreachable> =>
-        Effect.gen(function* () {
+        Effect.suspend(() => {
           const since = link.generation()
-          yield* delay
-          if (cutOff(component)) return yield* Effect.fail(unreachable())
-          const response = yield* server.handle(req)
-          if (fires(component, req, response)) {
-            // The timer at this instant fires after every runnable fiber, so what onWrite forked runs first.
-            yield* Effect.zipRight(delay, Effect.sleep(0))
-            options.onLostReply?.(component, req, response)
-            return yield* Effect.fail(unreachable())
-          }
-          yield* delay
-          if (cutOff(component) || link.generation() !== since) {
-            options.onLostReply?.(component, req, response)
-            return yield* Effect.fail(unreachable())
-          }
+          return after(oneWay(), () =>
+            cutOff(component)
+              ? Effect.fail(unreachable())
+              : Effect.flatMap(server.handle(req), (response) => answer(req, response, since))
+          )
+        })
+      const answer = (
+        req: ApiRequest,
+        response: ApiResponse,
+        since: number
+      ): Effect.Effect<ApiResponse, Unreachable> => {
+        const lost = () => {
+          options.onLostReply?.(component, req, response)
+          return Effect.fail(unreachable())
+        }
+        // The timer at this instant fires after every runnable fiber, so what onWrite forked runs first.
+        if (fires(component, req, response))
+          return after(oneWay(), () => Effect.flatMap(clock.sleep(Duration.zero), lost))
+        return after(oneWay(), (): Effect.Effect<ApiResponse, Unreachable> => {
+          if (cutOff(component) || link.generation() !== since) return lost()
           if (response._tag !== "Watch") {
             options.onResponse?.(component, req, response)
-            return response
+            return Effect.succeed(response)
           }
           const see = options.onWatch?.(component, req)
-          // Every watch chunk takes the latency: the services are looked up once per watch, not per chunk.
-          const clock = yield* Effect.clock
-          const random = yield* Effect.random
-          const transit = (chunk: Chunk.Chunk<WatchLine>): Effect.Effect<void> | undefined => {
-            const { min, max } = latency()
-            // Only lines travel: an empty chunk (the end of a halted watch) takes no time.
-            if (max <= 0 || Chunk.isEmpty(chunk)) return undefined
-            if (min === max) return clock.sleep(Duration.millis(min))
-            return Effect.flatMap(random.nextIntBetween(min, max + 1), (millis) =>
-              millis > 0 ? clock.sleep(Duration.millis(millis)) : Effect.void
-            )
-          }
           const events = link.carry(response.events, response.stop, {
             since,
             kind: kindOf(req),
-            transit,
+            // Every watch chunk takes the latency; only lines travel: an empty chunk (the end of a halted watch) takes no time.
+            transit: (chunk) => (Chunk.isEmpty(chunk) ? undefined : oneWay()),
             ...(see === undefined
               ? {}
               : {
@@ -230,8 +232,9 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
                   }
                 })
           })
-          return { ...response, events }
+          return Effect.succeed({ ...response, events })
         })
+      }
       return { request }
     }
 
@@ -380,4 +383,6 @@ const once = (undo: () => void): Effect.Effect<void> => {
   })
 }
 
-const sleepMillis = (millis: number): Effect.Effect<void> => (millis > 0 ? Effect.sleep(millis) : Effect.void)
+/** `next` after `wait`, at once without one. */
+const after = <A, E>(wait: Effect.Effect<void> | undefined, next: () => Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  wait === undefined ? next() : Effect.flatMap(wait, next)

@@ -19,11 +19,13 @@ import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ResourceList } from "../../core/api/Container.js"
 import * as Quantity from "../../core/api/Quantity.js"
+import * as PullStream from "../../core/apiserver/PullStream.js"
 import { ContainerRuntime, RuntimeError } from "../../core/runtime/ContainerRuntime.js"
 import * as MemoryRuntime from "../../core/runtime/MemoryRuntime.js"
 import type { Range } from "../scenario/Scenario.js"
@@ -206,7 +208,12 @@ export const make = (options: SimRuntimeOptions): Effect.Effect<SimRuntime, neve
       inspectContainer: (id) => call((r) => r.inspectContainer(id)),
       probe: (id, action, timeoutSeconds) => call((r) => r.probe(id, action, timeoutSeconds)),
       logs: (id, logOptions) => Stream.unwrap(call((r) => Effect.succeed(r.logs(id, logOptions)))),
-      events: Stream.unwrap(call((r) => Effect.succeed(r.events))),
+      // This boot's events, their pull passed on (see PullStream).
+      events: PullStream.fromPull(
+        Effect.suspend(() =>
+          inner === undefined ? Effect.succeed(Effect.fail(Option.some(nodeDown()))) : PullStream.toPull(inner.events)
+        )
+      ),
       crash,
       boot: Effect.suspend(() => (inner === undefined ? start : Effect.void)),
       isUp: () => inner !== undefined,
