@@ -221,32 +221,32 @@ const delivered = (
       ),
       (watching) => watching.leave
     )
-    if (bookmarks !== undefined) {
-      // A pinned watcher is not handed the events it does not select: the watch cache's latest is its revision too.
-      const tick = () => {
-        if (!open) return
-        revision = Math.max(revision, watching.latest() ?? revision)
-        pending.push(bookmark(rt, revision))
-        wake()
-      }
-      // A plain loop: Effect.forever would also yield to the scheduler at every turn.
-      const ticking: Effect.Effect<never> = Effect.flatMap(Effect.sleep(bookmarks), () => {
-        tick()
-        return ticking
-      })
-      yield* Effect.forkScoped(ticking)
+    // A pinned watcher is not handed the events it does not select: the watch cache's latest is its revision too.
+    const tick = () => {
+      if (!open) return
+      revision = Math.max(revision, watching.latest() ?? revision)
+      pending.push(bookmark(rt, revision))
+      wake()
     }
     // A timed-out watch drops what it had not sent yet, as an interrupted response does.
-    if (timeoutSeconds > 0)
-      yield* Effect.forkScoped(
-        Effect.zipRight(
-          Effect.sleep(Duration.seconds(timeoutSeconds)),
-          Effect.sync(() => {
-            timedOut = true
-            wake()
-          })
-        )
-      )
+    const timeOut = () => {
+      timedOut = true
+      wake()
+    }
+    // One fiber for both bookmarks and the timeout (a fiber costs kilobytes, and every informer watch has both);
+    // a plain loop, as Effect.forever would also yield to the scheduler at every turn. A tick due at the timeout comes after it.
+    const every = bookmarks === undefined ? undefined : Duration.toMillis(bookmarks)
+    const timer = (untilTimeout: number | undefined): Effect.Effect<void> => {
+      if (untilTimeout !== undefined && (every === undefined || untilTimeout <= every))
+        return Effect.zipRight(Effect.sleep(untilTimeout), Effect.sync(timeOut))
+      if (every === undefined) return Effect.void
+      return Effect.flatMap(Effect.sleep(every), () => {
+        tick()
+        return timer(untilTimeout === undefined ? undefined : untilTimeout - every)
+      })
+    }
+    if (every !== undefined || timeoutSeconds > 0)
+      yield* Effect.forkScoped(timer(timeoutSeconds > 0 ? timeoutSeconds * 1000 : undefined))
     let done = false
     // Resumed on the reader's own turn, so it takes every line handed over until then in one chunk.
     const next = (): PullStream.Pull<Line> => {

@@ -56,12 +56,18 @@ const byKey = (a: Entry, b: Entry) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 
 /**
  * Freezes `value` and everything in it, as the store freezes what it is given; answers `value`. A
  * frozen object is taken as deep-frozen (the store froze it, or a copy-on-write update reused it),
- * so freezing an update only walks its new parts.
+ * so freezing an update only walks its new parts. Its strings are flattened on the way: a string
+ * made by `replace` or `+` is a tree of pieces until it is read (a timestamp from `toISOString().replace`
+ * takes twice the memory of a flat one), and what the store is given lives long.
  */
 export const deepFreeze = <A>(value: A): A => {
   if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value
   Object.freeze(value)
-  for (const child of Object.values(value)) deepFreeze(child)
+  for (const child of Object.values(value)) {
+    // Reading a character flattens the string in place: every holder of it gets the flat one.
+    if (typeof child === "string") child.charCodeAt(0)
+    else deepFreeze(child)
+  }
   return value
 }
 
