@@ -103,7 +103,7 @@ const send = (
 const sendStatus = (response: Http.ServerResponse, error: ApiError, headers: Record<string, string> = {}): void =>
   send(response, error.code, headers, "application/json", JSON.stringify(toStatus(error)))
 
-/** Writes each piece as it comes (chunked), waiting for the socket to drain when it is full, then ends. */
+/** Writes the pieces as they come (chunked), waiting for the socket to drain when it is full, then ends. */
 const sendStream = <A>(
   response: Http.ServerResponse,
   status: number,
@@ -120,13 +120,11 @@ const sendStream = <A>(
     response.once("drain", onDrain)
     return Effect.sync(() => response.off("drain", onDrain))
   })
+  // What came together goes out in one write (one TLS record, one system call), at once.
   return Stream.runForEachChunk(pieces, (chunk) => {
-    let room = true
-    for (const piece of chunk) {
-      const written = text(piece)
-      if (written !== "") room = response.write(written)
-    }
-    return room ? Effect.void : drained
+    let written = ""
+    for (const piece of chunk) written += text(piece)
+    return written === "" || response.write(written) ? Effect.void : drained
   }).pipe(Effect.zipRight(Effect.sync(() => response.end())))
 }
 
