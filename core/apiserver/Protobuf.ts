@@ -471,7 +471,8 @@ class Reader {
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true })
+/** Strict UTF-8 (throws on bad bytes); it keeps no state between decodes, so one serves every body. */
+export const utf8 = new TextDecoder("utf-8", { fatal: true })
 
 const text = (bytes: Uint8Array): string => {
   try {

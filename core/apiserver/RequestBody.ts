@@ -98,7 +98,7 @@ export const parse = (
   }
   let source: string
   try {
-    source = new TextDecoder("utf-8", { fatal: true }).decode(bytes)
+    source = Protobuf.utf8.decode(bytes)
   } catch {
     return Either.left(new BadRequest({ message: "the request body is not valid UTF-8" }))
   }

@@ -43,10 +43,12 @@ type Policy = NonNullable<NonNullable<IOptions["faultHandling"]>["global"]>
 
 // Only `execute` is called on a policy. etcd3's default global policy retries every call, writes
 // included. Its default host policy, a circuit breaker, lets a call skip a failing member; with a
-// single member it would only hide the cause ("the circuit breaker is open") for 5 s.
+// single member it would only hide the cause ("the circuit breaker is open") for 5 s. etcd3 never
+// aborts through the policy's signal, so every call shares one.
+const neverAborted = { signal: new AbortController().signal }
 const callOnce = {
   execute: (run: (context: { readonly signal: AbortSignal }) => unknown) =>
-    Promise.resolve().then(() => run({ signal: new AbortController().signal }))
+    Promise.resolve().then(() => run(neverAborted))
 } as unknown as Policy
 
 const messageOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause)).trim()

@@ -105,12 +105,13 @@ export const make = (options: EtcdStoreOptions): Effect.Effect<Service, StoreUna
 
     const create: Service["create"] = (key, value) =>
       client
-        .call(`create ${key}`, (etcd) =>
-          etcd.kv.txn({
-            compare: [{ key: keyspace.key(key), target: "Create", result: "Equal", create_revision: 0 }],
-            success: [{ request_put: { key: keyspace.key(key), value: keyspace.value(value) } }]
+        .call(`create ${key}`, (etcd) => {
+          const at = keyspace.key(key)
+          return etcd.kv.txn({
+            compare: [{ key: at, target: "Create", result: "Equal", create_revision: 0 }],
+            success: [{ request_put: { key: at, value: keyspace.value(value) } }]
           })
-        )
+        })
         .pipe(
           Effect.flatMap((response) => {
             if (!response.succeeded) return Effect.fail(new KeyExists({ key }))

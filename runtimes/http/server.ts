@@ -1,25 +1,24 @@
 /**
  * The API server over HTTP: maps each HTTP exchange to an `ApiRequest` for the `ApiServer`
  * handler and writes its `ApiResponse` back (JSON, text, streamed text such as a followed log,
- * or a watch as one JSON object per line, flushed per event), with `@effect/platform`'s
- * HttpServer on Node, over TLS when given a certificate. A client that goes away ends its stream.
+ * or a watch as one JSON object per line, flushed per event), on Node's HTTP server (listening and
+ * closing through `@effect/platform`'s NodeHttpServer), over TLS when given a certificate. A client
+ * that goes away ends its stream.
  */
-import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import { BadRequest, InternalError, MethodNotAllowed, RequestEntityTooLarge, toStatus } from "../../core/api/errors.js"
 import type { ApiError } from "../../core/api/errors.js"
-import type { ApiRequest, ApiResponse, Method } from "../../core/apiserver/ApiRequest.js"
+import type { ApiRequest, ApiResponse, Method, WatchLine } from "../../core/apiserver/ApiRequest.js"
 import { ApiServer } from "../../core/apiserver/ApiServer.js"
 import { defaultMaxRequestBytes } from "../../core/apiserver/RequestBody.js"
 
@@ -36,8 +35,6 @@ export interface Options {
 }
 
 const methods: ReadonlySet<string> = new Set<Method>(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-
-const encoder = new TextEncoder()
 
 /** Reads the body up to `limit` bytes; past it, stops keeping bytes and fails. */
 const readBody = (
@@ -79,85 +76,111 @@ const readBody = (
 
 const headersOf = (source: Http.IncomingMessage): Record<string, string> => {
   const headers: Record<string, string> = {}
-  for (const [name, value] of Object.entries(source.headers)) {
+  const given = source.headers
+  for (const name in given) {
+    const value = given[name]
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value
   }
   return headers
 }
 
-const statusResponse = (error: ApiError, headers: Record<string, string> = {}): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.text(JSON.stringify(toStatus(error)), {
-    status: error.code,
-    headers,
-    contentType: "application/json"
+/** A whole answer in one write: status, headers and body (HEAD answers drop the body themselves). */
+const send = (
+  response: Http.ServerResponse,
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  defaultType: string,
+  body: string
+): void => {
+  response.writeHead(status, {
+    ...headers,
+    "content-type": headers["content-type"] ?? defaultType,
+    "content-length": Buffer.byteLength(body)
   })
+  response.end(body)
+}
 
-const toHttpResponse = (response: ApiResponse): HttpServerResponse.HttpServerResponse => {
-  const { "content-type": contentType, ...headers } = response.headers
-  switch (response._tag) {
+const sendStatus = (response: Http.ServerResponse, error: ApiError, headers: Record<string, string> = {}): void =>
+  send(response, error.code, headers, "application/json", JSON.stringify(toStatus(error)))
+
+/** Writes the pieces as they come (chunked), waiting for the socket to drain when it is full, then ends. */
+const sendStream = <A>(
+  response: Http.ServerResponse,
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  defaultType: string,
+  pieces: Stream.Stream<A>,
+  text: (piece: A) => string
+): Effect.Effect<void> => {
+  response.writeHead(status, { ...headers, "content-type": headers["content-type"] ?? defaultType })
+  // Headers go out at once: the client's watch (or log) starts before any event.
+  response.flushHeaders()
+  const drained = Effect.async<void>((resume) => {
+    const onDrain = () => resume(Effect.void)
+    response.once("drain", onDrain)
+    return Effect.sync(() => response.off("drain", onDrain))
+  })
+  // What came together goes out in one write (one TLS record, one system call), at once.
+  return Stream.runForEachChunk(pieces, (chunk) => {
+    let written = ""
+    for (const piece of chunk) written += text(piece)
+    return written === "" || response.write(written) ? Effect.void : drained
+  }).pipe(Effect.zipRight(Effect.sync(() => response.end())))
+}
+
+const watchLine = (line: WatchLine) => JSON.stringify(line) + "\n"
+const asIs = (text: string) => text
+
+/** Writes the handler's answer: JSON and text at once, a followed log or a watch as it comes. */
+const respond = (response: Http.ServerResponse, answer: ApiResponse): Effect.Effect<void> => {
+  switch (answer._tag) {
     case "Json":
-      return HttpServerResponse.text(JSON.stringify(response.body), {
-        status: response.status,
-        headers,
-        contentType: contentType ?? "application/json"
-      })
+      return Effect.sync(() =>
+        send(response, answer.status, answer.headers, "application/json", JSON.stringify(answer.body))
+      )
     case "Text":
-      return HttpServerResponse.text(response.body, {
-        status: response.status,
-        headers,
-        contentType: contentType ?? "text/plain; charset=utf-8"
-      })
+      return Effect.sync(() => send(response, answer.status, answer.headers, "text/plain; charset=utf-8", answer.body))
     case "TextStream":
-      return HttpServerResponse.stream(
-        // Headers go out at once; each piece of text is written (chunked) as it comes.
-        Stream.concat(Stream.succeed(new Uint8Array(0)), Stream.encodeText(response.body)),
-        { status: response.status, headers, contentType: contentType ?? "text/plain" }
-      )
+      return sendStream(response, answer.status, answer.headers, "text/plain", answer.body, asIs)
     case "Watch":
-      return HttpServerResponse.stream(
-        Stream.concat(
-          // An empty first write sends the headers at once, so the client's watch starts before any event.
-          Stream.succeed(new Uint8Array(0)),
-          Stream.map(response.events, (line) => encoder.encode(JSON.stringify(line) + "\n"))
-        ),
-        { status: 200, headers, contentType: contentType ?? "application/json" }
-      )
+      return sendStream(response, 200, answer.headers, "application/json", answer.events, watchLine)
   }
 }
 
-/** The HTTP app: one ApiServer call per request. */
-const app = (
+/** One request: its body read, one ApiServer call, the answer written. */
+const serve = (
   api: ApiServer["Type"],
-  options: { readonly maxRequestBytes?: number } = {}
-): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> =>
+  maxRequestBytes: number,
+  source: Http.IncomingMessage,
+  response: Http.ServerResponse
+): Effect.Effect<void> =>
   Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    if (!methods.has(request.method)) {
-      return statusResponse(new MethodNotAllowed({ message: `the server does not allow the method ${request.method}` }))
+    const method = source.method ?? "GET"
+    if (!methods.has(method)) {
+      return sendStatus(response, new MethodNotAllowed({ message: `the server does not allow the method ${method}` }))
     }
-    const source = NodeHttpServerRequest.toIncomingMessage(request)
     const url = yield* Effect.try({
-      try: () => new URL(request.url, "http://localhost"),
-      catch: () => new BadRequest({ message: `malformed request URL: ${request.url}` })
+      try: () => new URL(source.url ?? "/", "http://localhost"),
+      catch: () => new BadRequest({ message: `malformed request URL: ${source.url}` })
     })
-    const body = yield* readBody(source, options.maxRequestBytes ?? defaultMaxRequestBytes)
+    const body = yield* readBody(source, maxRequestBytes)
     const apiRequest: ApiRequest = {
-      method: request.method as Method,
+      method: method as Method,
       path: url.pathname,
       query: url.searchParams,
       headers: headersOf(source),
       ...(body === undefined ? {} : { body: { _tag: "Raw", bytes: body } })
     }
     const started = yield* Clock.currentTimeMillis
-    const response = yield* api.handle(apiRequest)
+    const answer = yield* api.handle(apiRequest)
     // Kubernetes' httplog: one line per request (a watch's when it starts), built only at debug level.
     yield* Effect.whenLogLevel(
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.logDebug("request").pipe(
           Effect.annotateLogs({
-            verb: request.method,
-            uri: request.url,
-            status: response.status,
+            verb: method,
+            uri: source.url,
+            status: answer.status,
             latency: `${now - started}ms`,
             userAgent: source.headers["user-agent"] ?? ""
           })
@@ -165,31 +188,51 @@ const app = (
       ),
       "Debug"
     )
-    return toHttpResponse(response)
+    yield* respond(response, answer)
   }).pipe(
     Effect.catchAll((error) =>
       // After a refused body the connection may still carry its rest: close it rather than parse it.
-      Effect.succeed(statusResponse(error, error._tag === "RequestEntityTooLarge" ? { connection: "close" } : {}))
+      Effect.sync(() =>
+        sendStatus(response, error, error._tag === "RequestEntityTooLarge" ? { connection: "close" } : {})
+      )
     ),
     Effect.catchAllDefect((defect) =>
-      Effect.succeed(statusResponse(new InternalError({ message: `internal error: ${String(defect)}` })))
+      Effect.sync(() => {
+        // A defect once the answer has begun can only cut it short.
+        if (response.headersSent) response.destroy()
+        else sendStatus(response, new InternalError({ message: `internal error: ${String(defect)}` }))
+      })
     )
   )
 
 /**
  * Serves the ApiServer on `host:port` until the layer's scope closes; closing also cuts open
- * watches and keep-alive connections, so the port is free again at once.
+ * watches and keep-alive connections, so the port is free again at once. Each request is one
+ * fiber, with no span (nothing reads them; Kubernetes traces only when configured); a client that
+ * goes away before its answer is complete interrupts it.
  */
 export const layer = (options: Options): Layer.Layer<HttpServer.HttpServer, ServeError, ApiServer> =>
   Layer.scoped(
     HttpServer.HttpServer,
     Effect.gen(function* () {
       const api = yield* ApiServer
+      const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+      const maxRequestBytes = options.maxRequestBytes ?? defaultMaxRequestBytes
       const node = options.tls === undefined ? Http.createServer() : Https.createServer(options.tls)
       const server = yield* NodeHttpServer.make(() => node, { port: options.port, host: options.host ?? "127.0.0.1" })
-      yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
-      // No span per request: nothing reads them (as Kubernetes, which traces only when configured).
-      yield* HttpMiddleware.withTracerDisabledWhenEffect(server.serve(app(api, options)), () => true)
+      const onRequest = (source: Http.IncomingMessage, response: Http.ServerResponse) => {
+        const fiber = runFork(serve(api, maxRequestBytes, source, response))
+        response.on("close", () => {
+          if (!response.writableEnded) fiber.unsafeInterruptAsFork(FiberId.none)
+        })
+      }
+      node.on("request", onRequest)
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          node.off("request", onRequest)
+          node.closeAllConnections()
+        })
+      )
       return server
     })
   )
