@@ -42,7 +42,7 @@ export interface Fingerprint {
   /** Identity of each bare pod (no controller) → the node it was bound to. */
   readonly barePods: Readonly<Record<string, string>>
   /**
-   * Nodes that were not Ready at some point, or absent while a pod was bound to them. A bare pod bound to one (in either run) is not
+   * Nodes that were not Ready at some point. A bare pod bound to one (in either run) is not
    * compared: whether the taint manager evicted it before the node came back is a race of timing.
    */
   readonly failedNodes: ReadonlyArray<string>
@@ -122,8 +122,6 @@ export const record = (world: World): Recorder => {
     if (event.kind === "Pod" && controllerOf(obj) === undefined) {
       const node = (obj as Pod).spec?.nodeName
       if (node !== undefined) barePods.set(identityOf("Pod", obj), node)
-      // A pod bound to a node not registered (yet): PodGC deletes it if the node stays away, a race of timing too.
-      if (node !== undefined && world.get("Node", "", node) === undefined) failedNodes.add(node)
     }
     if (event.type === "MODIFIED" || event.kind === "Event") return
     if (isGenerated(obj) || (event.kind === "Pod" && controller !== undefined)) return
