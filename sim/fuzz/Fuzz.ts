@@ -366,7 +366,8 @@ const firstFailure = async (
     }
   }
   const pool = WorkerPool.make<Draw, Verdict>(new URL("./Thread.ts", import.meta.url), workers, init)
-  const playing: Array<Promise<Verdict>> = []
+  // Verdicts still to count, by run; each is dropped once counted (a run's summary holds its samples).
+  const playing: Array<Promise<Verdict> | undefined> = []
   try {
     for (let i = 0; i < draws.length; i++) {
       while (playing.length < Math.min(draws.length, i + 2 * workers)) {
@@ -374,7 +375,9 @@ const firstFailure = async (
         verdict.catch(() => undefined) // runs past a failure are dropped when the pool closes
         playing.push(verdict)
       }
-      if (count(draws[i]!, await playing[i]!)) return i
+      const verdict = await playing[i]!
+      playing[i] = undefined
+      if (count(draws[i]!, verdict)) return i
     }
     return undefined
   } finally {
