@@ -164,7 +164,7 @@ export const player = (
     let recorder: Differential.Recorder | undefined
     await Run.run(played, {
       ...(options.bugs === undefined ? {} : { bugs: options.bugs }),
-      onWorld: (world) => (recorder = Differential.record(world)),
+      onWorld: (world, elapsed) => (recorder = Differential.record(world, elapsed)),
       onAction: (step, met) => recorder?.action(step, met)
     })
     return recorder!.fingerprint()
@@ -182,7 +182,7 @@ export const player = (
         ...(options.custom === undefined ? {} : { custom: options.custom }),
         ...(differential
           ? {
-              onWorld: (world) => (recorder = Differential.record(world)),
+              onWorld: (world, elapsed) => (recorder = Differential.record(world, elapsed)),
               onAction: (step, met) => recorder?.action(step, met)
             }
           : {}),

@@ -22,7 +22,7 @@ const fingerprint = (faulty: boolean, nodeFails = false, staysDown = false): Dif
     Effect.gen(function* () {
       const { world, put, remove } = yield* setup()
       yield* put(node("node-1"))
-      const recorder = Differential.record(world)
+      const recorder = Differential.record(world, () => 0)
       yield* put(web(faulty ? 1 : 2))
       yield* put(rs)
       yield* put(generated("x1"))
@@ -68,6 +68,7 @@ describe("the differential oracle", () => {
       },
       barePods: { "pod default/api": "node-1", "pod default/solo": "node-1" },
       failedNodes: [],
+      missingNodes: {},
       nodeDownAtEnd: false,
       controllers: {
         "pod default/web-a-*": "replicaset default/web-a",
@@ -110,6 +111,7 @@ describe("the differential oracle", () => {
       },
       barePods: {},
       failedNodes: [],
+      missingNodes: {},
       nodeDownAtEnd: false,
       controllers: { "replicaset default/bg-1": "deployment default/bg" },
       podNodes: {},
@@ -135,6 +137,7 @@ describe("the differential oracle", () => {
       lifecycle: { "deployment default/orphan": { created: met[1] === "3 absent" ? 2 : 1, deleted: 1 } },
       barePods: {},
       failedNodes: [],
+      missingNodes: {},
       nodeDownAtEnd: false,
       controllers: {
         "replicaset default/orphan-1": "deployment default/orphan",
@@ -154,5 +157,47 @@ describe("the differential oracle", () => {
       "deployment default/orphan: 0 live, 1 without faults",
       "deployment default/orphan: created once, 2 times without faults"
     ])
+  })
+
+  it("leaves out a bare pod on a node missing for PodGC's quarantine or longer, but not on one missing for less", () => {
+    // node-2 registers at `registersAt` (simulated ms); pinned-2 is bound to it from the start.
+    const run = (registersAt: number, deleted: boolean): Differential.Fingerprint =>
+      simulate(
+        Effect.gen(function* () {
+          const { world, put } = yield* setup()
+          let now = 0
+          const recorder = Differential.record(world, () => now)
+          yield* put(pod("pinned-2", { node: "node-2" }))
+          now = registersAt
+          yield* put(node("node-2"))
+          if (deleted) yield* put(pod("pinned-2", { node: "node-2", phase: "Failed" }))
+          yield* world.settled
+          now = 300_000
+          return recorder.fingerprint()
+        })
+      )
+    const baseline = run(0, false)
+    expect(baseline.missingNodes).toEqual({})
+    // Missing 41 s: PodGC deletes the pod if a pass finds the node still missing once its 40 s quarantine is over.
+    const late = run(41_000, true)
+    expect(late.missingNodes).toEqual({ "node-2": 41_000 })
+    expect(Differential.compare(late, baseline)).toEqual([])
+    // Missing 15 s: no correct PodGC deletes the pod (known bug podGcNoQuarantine does).
+    const early = run(15_000, true)
+    expect(early.missingNodes).toEqual({ "node-2": 15_000 })
+    expect(Differential.compare(early, baseline)).toEqual(["pod default/pinned-2: 0 live, 1 without faults"])
+    // A node never registered is missing until the end.
+    const never = simulate(
+      Effect.gen(function* () {
+        const { world, put } = yield* setup()
+        let now = 0
+        const recorder = Differential.record(world, () => now)
+        yield* put(pod("pinned-9", { node: "node-9" }))
+        yield* world.settled
+        now = 90_000
+        return recorder.fingerprint()
+      })
+    )
+    expect(never.missingNodes).toEqual({ "node-9": 90_000 })
   })
 })

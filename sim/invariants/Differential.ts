@@ -16,12 +16,14 @@
  * new one): the runs then ask for different things, so an object whose actions met it differently,
  * and what it controls, is not compared.
  */
+import * as Duration from "effect/Duration"
 import type { KubeObject } from "../../core/api/meta.js"
 import type { Node } from "../../core/api/Node.js"
 import type { Pod } from "../../core/api/Pod.js"
 import { resources } from "../../core/api/registry.js"
 import { controllerOf } from "../../core/controllers/ControllerRef.js"
 import { isPodTerminal } from "../../core/controllers/PodConditions.js"
+import * as PodGC from "../../core/controllers/PodGC.js"
 import type { Met } from "../scenario/Run.js"
 import type { World } from "../scenario/World.js"
 
@@ -46,6 +48,14 @@ export interface Fingerprint {
    * compared: whether the taint manager evicted it before the node came back is a race of timing.
    */
   readonly failedNodes: ReadonlyArray<string>
+  /**
+   * Node → the longest it was missing from the API while recording (simulated ms), for nodes that
+   * were: not registered yet, or deleted. A bare pod bound to one missing for PodGC's quarantine or
+   * longer (in either run) is not compared: PodGC rightly deletes it if a pass finds the node still
+   * missing once the quarantine is over, and whether one did is timing. A shorter absence must not
+   * cost a pod (known bug podGcNoQuarantine).
+   */
+  readonly missingNodes: Readonly<Record<string, number>>
   /**
    * Whether some node is not Ready at the end. Then which pods it strands (and so the ready counts
    * of their Deployments and ReplicaSets) depends on where the scheduler had put them: those counts
@@ -92,8 +102,18 @@ const isLive = (kind: string, obj: KubeObject): boolean =>
 const sorted = <A>(entries: Iterable<readonly [string, A]>): Record<string, A> =>
   Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 
-/** Starts recording `world`'s creates and deletes from now on. */
-export const record = (world: World): Recorder => {
+/** Starts recording `world`'s creates and deletes from now on; `elapsed` tells the simulated time in milliseconds. */
+export const record = (world: World, elapsed: () => number): Recorder => {
+  const start = elapsed()
+  const registered = new Set(world.nodes().map((node) => node.metadata.name ?? ""))
+  // A node deleted while recording → when; any other node not registered has been missing since the start.
+  const deletedAt = new Map<string, number>()
+  const missingFor = (name: string) => elapsed() - (deletedAt.get(name) ?? start)
+  const longestMissing = new Map<string, number>()
+  const noteMissing = (name: string) => {
+    const missing = missingFor(name)
+    if (missing > (longestMissing.get(name) ?? 0)) longestMissing.set(name, missing)
+  }
   const lifecycle = new Map<string, { created: number; deleted: number }>()
   const failedNodes = new Set<string>()
   const barePods = new Map<string, string>()
@@ -116,6 +136,15 @@ export const record = (world: World): Recorder => {
       }
     }
     if (event.kind === "Node") {
+      const name = obj.metadata.name ?? ""
+      if (event.type === "ADDED" && !registered.has(name)) {
+        noteMissing(name)
+        registered.add(name)
+        deletedAt.delete(name)
+      } else if (event.type === "DELETED") {
+        registered.delete(name)
+        deletedAt.set(name, elapsed())
+      }
       const ready = (obj as Node).status?.conditions?.find((c) => c.type === "Ready")
       if (ready !== undefined && ready.status !== "True") failedNodes.add(obj.metadata.name ?? "")
     }
@@ -141,6 +170,7 @@ export const record = (world: World): Recorder => {
       }
     },
     fingerprint: () => {
+      for (const name of new Set(barePods.values())) if (!registered.has(name)) noteMissing(name)
       const live = new Map<string, number>()
       const replicas = new Map<string, Replicas>()
       for (const { kind } of resources) {
@@ -164,6 +194,7 @@ export const record = (world: World): Recorder => {
         lifecycle: sorted(lifecycle),
         barePods: sorted(barePods),
         failedNodes: [...failedNodes].sort(),
+        missingNodes: sorted(longestMissing),
         nodeDownAtEnd: world
           .nodes()
           .some((node) => !node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")),
@@ -183,9 +214,15 @@ const times = (n: number) => (n === 1 ? "once" : `${n} times`)
 export const compare = (faulty: Fingerprint, baseline: Fingerprint): ReadonlyArray<string> => {
   const lines: Array<[string, string]> = []
   const failed = new Set([...faulty.failedNodes, ...baseline.failedNodes])
+  const quarantine = Duration.toMillis(PodGC.defaults.quarantine)
+  const gone = new Set(
+    [...Object.entries(faulty.missingNodes), ...Object.entries(baseline.missingNodes)]
+      .filter(([, missing]) => missing >= quarantine)
+      .map(([node]) => node)
+  )
   const unjudged = new Set(
     [...Object.entries(faulty.barePods), ...Object.entries(baseline.barePods)]
-      .filter(([, node]) => failed.has(node))
+      .filter(([, node]) => failed.has(node) || gone.has(node))
       .map(([id]) => id)
   )
   // A ReplicaSet with a pod on a failed node, and its Deployment.

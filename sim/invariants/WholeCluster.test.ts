@@ -84,7 +84,7 @@ const life = (crash: boolean): Life => {
     const containers = () =>
       cluster.runtimes().flatMap(([node, runtime]) => runtime.containers().map((c) => ({ node, ...c })))
     invariants = Invariants.make(invariantNames, world, { now: () => sim.elapsed(), containers, timing: spec.timing })
-    const recorder = Differential.record(world)
+    const recorder = Differential.record(world, () => sim.elapsed())
     const ready = (n: number) =>
       evaluate(
         {

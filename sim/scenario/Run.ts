@@ -53,8 +53,11 @@ export interface RunOptions {
   readonly custom?: ReadonlyArray<CustomInvariant>
   /** Bugs planted in the control plane (tests only: the known-bug catalogue). */
   readonly bugs?: ReadonlySet<KnownBug>
-  /** Called once the world view exists, before the first step (the differential oracle records from there). */
-  readonly onWorld?: (world: World.World) => void
+  /**
+   * Called once the world view exists, before the first step (the differential oracle records from
+   * there), with the simulated milliseconds since the start.
+   */
+  readonly onWorld?: (world: World.World, elapsed: () => number) => void
   /** Called as each action starts, with what it finds of each object it acts on (the differential oracle compares them). */
   readonly onAction?: (step: number, met: ReadonlyArray<Met>) => void
 }
@@ -263,7 +266,7 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
       ...(options.custom === undefined ? {} : { custom: options.custom })
     })
     invariants = checking
-    options.onWorld?.(world)
+    options.onWorld?.(world, elapsed)
     world.onEvent((event) => {
       trace.record(elapsed(), "store", event.type, {
         key: `${event.kind}/${event.object.metadata.namespace ?? ""}/${event.object.metadata.name ?? ""}`,
