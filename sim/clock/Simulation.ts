@@ -31,6 +31,8 @@ export interface SimulationOptions {
   readonly tape?: ReadonlyArray<number>
   /** Virtual epoch millis at the start; default 2025-01-01T00:00:00Z. */
   readonly start?: number
+  /** Called before every Effect operation with the fiber that runs it (profiling: where the work goes). */
+  readonly onOperation?: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => void
 }
 
 export const defaultStart = Date.UTC(2025, 0, 1)
@@ -127,11 +129,18 @@ export class Simulation {
     this.pick =
       options.interleave === "random" && this.tape === undefined ? generator(options.seed ^ 0x5bd1e995) : undefined
     const pick = this.pick
+    const profile = options.onOperation
     // Effect asks before every operation a fiber runs: counting here counts the run's operations.
     this.scheduler = {
-      shouldYield: pick
-        ? (fiber) => (++this.ops, fiber.currentOpCount > maxOpsBeforeYield || pick() < 1 / 64 ? 0 : false)
-        : (fiber) => (++this.ops, fiber.currentOpCount > maxOpsBeforeYield ? 0 : false),
+      shouldYield: profile
+        ? (fiber) => (
+            profile(fiber),
+            ++this.ops,
+            fiber.currentOpCount > maxOpsBeforeYield || (pick !== undefined && pick() < 1 / 64) ? 0 : false
+          )
+        : pick
+          ? (fiber) => (++this.ops, fiber.currentOpCount > maxOpsBeforeYield || pick() < 1 / 64 ? 0 : false)
+          : (fiber) => (++this.ops, fiber.currentOpCount > maxOpsBeforeYield ? 0 : false),
       scheduleTask: (task) => {
         this.tasks.push(task)
       }

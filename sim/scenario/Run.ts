@@ -26,7 +26,7 @@ import * as Apply from "../../core/client/Apply.js"
 import { Client } from "../../core/client/Client.js"
 import { type KnownBug, KnownBugs } from "../../core/testing/KnownBugs.js"
 import * as Cluster from "../cluster/Cluster.js"
-import { Simulation } from "../clock/Simulation.js"
+import { Simulation, type SimulationOptions } from "../clock/Simulation.js"
 import * as Invariants from "../invariants/Invariants.js"
 import * as Network from "../network/Network.js"
 import { Trace } from "../trace/Trace.js"
@@ -58,6 +58,8 @@ export interface RunOptions {
    * there), with the simulated milliseconds since the start.
    */
   readonly onWorld?: (world: World.World, elapsed: () => number) => void
+  /** Called before every Effect operation with the fiber that runs it (Simulation's `onOperation`: `bench/ops.ts`). */
+  readonly onOperation?: SimulationOptions["onOperation"]
   /** Called as each action starts, with what it finds of each object it acts on (the differential oracle compares them). */
   readonly onAction?: (step: number, met: ReadonlyArray<Met>) => void
 }
@@ -226,7 +228,8 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
   const sim = new Simulation({
     seed,
     ...(options.interleave === undefined ? {} : { interleave: options.interleave }),
-    ...(options.tape === undefined ? {} : { tape: options.tape })
+    ...(options.tape === undefined ? {} : { tape: options.tape }),
+    ...(options.onOperation === undefined ? {} : { onOperation: options.onOperation })
   })
   const trace = new Trace(options.trace)
   const elapsed = () => sim.elapsed()
