@@ -134,22 +134,28 @@ export const run = <E, R>(
       while (!(yield* tryAcquireOrRenew(yield* Clock.currentTimeMillis))) yield* Effect.sleep(retryPeriod)
     })
 
-    /** Renews every `retryPeriod`; returns once leadership is lost. */
-    const renewUntilLost = Effect.gen(function* () {
-      let renewedAt = yield* Clock.currentTimeMillis
-      while (true) {
-        yield* Effect.sleep(retryPeriod)
-        const now = yield* Clock.currentTimeMillis
-        const left = renewedAt + renewDeadline - now
-        if (left <= 0) return
-        const renewed = yield* tryAcquireOrRenew(now).pipe(
-          Effect.timeoutOption(left),
-          Effect.map(Option.getOrElse(() => false))
+    /**
+     * Renews every `retryPeriod`; returns once leadership is lost: another holder wrote the Lease, or
+     * no renewal succeeded within `renewDeadline` of the last one. The deadline is one fiber that
+     * sleeps until it and looks again (it moves with each renewal), not a timeout on every renewal: a
+     * renewal still in flight at the deadline is interrupted all the same.
+     */
+    const renewUntilLost = Effect.flatMap(Clock.currentTimeMillis, (start) => {
+      let deadline = start + renewDeadline
+      const renew: Effect.Effect<void> = Effect.flatMap(Effect.sleep(retryPeriod), () =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.flatMap(tryAcquireOrRenew(now), (renewed) => {
+            if (renewed) deadline = now + renewDeadline
+            // Another holder wrote the Lease: it is no longer ours, whatever the deadline says.
+            else if (holderOf(observed) !== identity) return Effect.void
+            return renew
+          })
         )
-        if (renewed) renewedAt = now
-        // Another holder wrote the Lease: it is no longer ours, whatever the deadline says.
-        else if (holderOf(observed) !== identity) return
-      }
+      )
+      const expire: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        now >= deadline ? Effect.void : Effect.zipRight(Effect.sleep(deadline - now), expire)
+      )
+      return Effect.raceFirst(renew, expire)
     })
 
     const release = Effect.gen(function* () {
