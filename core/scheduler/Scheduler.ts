@@ -312,11 +312,18 @@ export const make = (
     // As kube-scheduler: no pod is placed before the caches hold every node and bound pod.
     yield* Effect.all([nodeInformer.waitForSync, podInformer.waitForSync])
     yield* Effect.forkScoped(Effect.forever(Effect.flatMap(queue.pop, scheduleOne)))
+    // kube-scheduler's one-second ticker, from `ticks` on; it sleeps through the seconds in which no pod backs off.
+    const ticks = yield* Clock.currentTimeMillis
     yield* Effect.forkScoped(
       Effect.forever(
         Effect.zipRight(
-          Effect.sleep("1 second"),
-          Effect.map(Clock.currentTimeMillis, (now) => queue.flushBackoffCompleted(now))
+          queue.awaitBackoff,
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.zipRight(
+              Effect.sleep(1000 - ((now - ticks) % 1000)),
+              Effect.map(Clock.currentTimeMillis, (now) => queue.flushBackoffCompleted(now))
+            )
+          )
         )
       )
     )

@@ -59,6 +59,7 @@ export class SchedulingQueue {
   /** Pods popped and not yet done; an update meanwhile is kept for when they come back. */
   private readonly inFlight = new Map<string, Pod>()
   private readonly hasActive = Effect.unsafeMakeLatch(false)
+  private readonly hasBackoff = Effect.unsafeMakeLatch(false)
   private closed = false
   /** Counts pops: a pod that failed in a cycle older than the last move request goes to backoff, not unschedulable. */
   schedulingCycle = 0
@@ -87,9 +88,14 @@ export class SchedulingQueue {
     this.hasActive.unsafeOpen()
   }
 
+  private toBackoff(info: QueuedPodInfo): void {
+    this.backoffQ.push(info.key, info)
+    this.hasBackoff.unsafeOpen()
+  }
+
   /** Retry: backoffQ while the pod is still backing off, else activeQ. */
   private requeue(info: QueuedPodInfo, now: number): void {
-    if (this.backoffExpiry(info) > now) this.backoffQ.push(info.key, info)
+    if (this.backoffExpiry(info) > now) this.toBackoff(info)
     else this.toActive(info, now)
   }
 
@@ -183,7 +189,7 @@ export class SchedulingQueue {
     info.pod = latest
     info.lastFailure = now
     if (this.moveRequestCycle >= podSchedulingCycle || info.unschedulablePlugins.size === 0) {
-      this.backoffQ.push(info.key, info)
+      this.toBackoff(info)
     } else {
       info.timestamp = now
       this.unschedulable.set(info.key, info)
@@ -208,6 +214,13 @@ export class SchedulingQueue {
     }
     this.moveRequestCycle = this.schedulingCycle
   }
+
+  /** Waits until some pod is in backoffQ (the flush that moves them has nothing to do before). */
+  readonly awaitBackoff: Effect.Effect<void> = Effect.suspend(() => {
+    if (this.backoffQ.size > 0) return Effect.void
+    this.hasBackoff.unsafeClose()
+    return this.hasBackoff.await
+  })
 
   /** Moves pods whose backoff has passed to activeQ (Kubernetes runs this every second). */
   flushBackoffCompleted(now: number): void {
