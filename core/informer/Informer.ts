@@ -12,6 +12,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import type { ApiError } from "../api/errors.js"
@@ -151,13 +152,22 @@ const isNewer = (candidate: string | undefined, current: string | undefined): bo
   return Number.isInteger(a) && Number.isInteger(b) ? a > b : candidate !== current
 }
 
-/** Runs a handler call; a failure or defect is logged and swallowed so one handler cannot stop the informer. */
-const guarded = (call: () => Effect.Effect<void> | undefined): Effect.Effect<void> =>
-  Effect.catchAllCause(
-    Effect.suspend(() => call() ?? Effect.void),
-    (cause) =>
-      Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.logWarning("event handler failed", cause)
-  )
+const handlerFailed = (cause: Cause.Cause<never>): Effect.Effect<void> =>
+  Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.logWarning("event handler failed", cause)
+
+/**
+ * Calls a handler at once (so call it where its effect runs: in a continuation) and runs what it
+ * answers; a failure, a defect or a throw is logged and swallowed so one handler cannot stop the informer.
+ */
+const guarded = (call: () => Effect.Effect<void> | undefined): Effect.Effect<void> => {
+  let effect: Effect.Effect<void>
+  try {
+    effect = call() ?? Effect.void
+  } catch (defect) {
+    effect = Effect.die(defect)
+  }
+  return Effect.catchAllCause(effect, handlerFailed)
+}
 
 /** What the reflector does after a watch: watch again at once, watch again after a backoff, or re-list after one. */
 type AfterWatch = "watch" | "backoff" | "list"
@@ -192,13 +202,18 @@ export const make = <A extends KubeObject>(
       ...(options.fieldSelector === undefined ? {} : { fieldSelector: options.fieldSelector })
     }
 
-    // Most informers have one handler or none, and this runs for every event: Effect.forEach only for more.
-    const notify = (call: (handler: EventHandler<A>) => Effect.Effect<void> | undefined): Effect.Effect<void> =>
-      handlers.length === 0
-        ? Effect.void
-        : handlers.length === 1
-          ? guarded(() => call(handlers[0]!))
-          : Effect.forEach(handlers, (handler) => guarded(() => call(handler)), { discard: true })
+    // Runs for every event: one step per handler, each called as the one before it ends (no Effect.forEach setup).
+    const notify = (call: (handler: EventHandler<A>) => Effect.Effect<void> | undefined): Effect.Effect<void> => {
+      const all = handlers
+      const from = (i: number): Effect.Effect<void> =>
+        i === all.length - 1
+          ? guarded(() => call(all[i]!))
+          : Effect.flatMap(
+              guarded(() => call(all[i]!)),
+              () => from(i + 1)
+            )
+      return all.length === 0 ? Effect.void : from(0)
+    }
 
     const apply = (event: WatchEvent<A>): Effect.Effect<void> => {
       const obj = event.object
@@ -257,23 +272,29 @@ export const make = <A extends KubeObject>(
       const started = yield* Clock.currentTimeMillis
       const timeoutSeconds = Math.floor(minWatchTimeoutSeconds * (1 + (yield* Random.next)))
       let events = 0
-      const ended = yield* client
-        .watch(rt, { ...selection, resourceVersion, allowWatchBookmarks: true, timeoutSeconds })
-        .pipe(
-          (lines) =>
-            lock.loop((turn) =>
-              PullStream.runForEachChunk(lines, (chunk) => {
-                events += chunk.length
-                // Most chunks hold one event: Effect.forEach's setup costs more than the event.
-                return turn(
+      const lines = client.watch(rt, { ...selection, resourceVersion, allowWatchBookmarks: true, timeoutSeconds })
+      // Every event of the run passes here: a chunk costs the pull and two steps around its handlers.
+      const ended = yield* PullStream.toPull(lines).pipe(
+        Effect.flatMap((pull) =>
+          lock.loop((turn) => {
+            const step: Effect.Effect<void, Option.Option<ApiError | Unreachable>> = Effect.flatMap(pull, (chunk) => {
+              if (chunk.length === 0) return step
+              events += chunk.length
+              // Most chunks hold one event: Effect.forEach's setup costs more than the event.
+              return turn(
+                () =>
                   chunk.length === 1
                     ? apply(Chunk.unsafeGet(chunk, 0))
-                    : Effect.forEach(chunk, apply, { discard: true })
-                )
-              })
-            ),
-          Effect.either
-        )
+                    : Effect.forEach(chunk, apply, { discard: true }),
+                step
+              )
+            })
+            return Effect.catchAll(step, (end) => (Option.isNone(end) ? Effect.void : Effect.fail(end.value)))
+          })
+        ),
+        Effect.scoped,
+        Effect.either
+      )
       if (Either.isRight(ended)) {
         if (events > 0 || (yield* Clock.currentTimeMillis) - started >= shortWatchMillis) return "watch"
         yield* Effect.logDebug("very short watch: it ended at once without an event")

@@ -63,9 +63,16 @@ describe("Lock", () => {
         yield* Effect.yieldNow()
         const looping = yield* Effect.fork(
           lock.loop((turn) =>
-            Effect.zipRight(
-              Effect.zipRight(turn(Effect.sync(() => log.push("turn 1"))), turn(Effect.sync(() => log.push("turn 2")))),
-              turn(Effect.never)
+            Effect.suspend(() =>
+              turn(
+                () => Effect.sync(() => log.push("turn 1")),
+                Effect.suspend(() =>
+                  turn(
+                    () => Effect.sync(() => log.push("turn 2")),
+                    Effect.suspend(() => turn(() => Effect.never, Effect.void))
+                  )
+                )
+              )
             )
           )
         )
@@ -81,7 +88,7 @@ describe("Lock", () => {
         yield* Fiber.interrupt(looping)
         yield* Fiber.join(waiter)
         expect(log.at(-1)).toBe("after")
-        expect(yield* lock.loop((turn) => turn(Effect.succeed(2)))).toBe(2)
+        expect(yield* lock.loop((turn) => Effect.suspend(() => turn(() => Effect.void, Effect.succeed(2))))).toBe(2)
       })
   )
 })

@@ -4,16 +4,19 @@
  */
 import * as Effect from "effect/Effect"
 
-/** Takes the lock for `effect`, which cannot fail, within `Lock.loop`. */
-export type Turn = <A>(effect: Effect.Effect<A>) => Effect.Effect<A>
+/**
+ * Runs `body` holding the lock, then `next` without it. It takes a free lock as it is called, so it
+ * is called where its effect runs at once (in a continuation): `body` is evaluated holding the lock.
+ */
+export type Turn = <A, E, R>(body: () => Effect.Effect<void>, next: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
 export interface Lock {
   /** Runs `effect` holding the lock (waiting for it first when another fiber holds it). */
   readonly withLock: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /**
    * Runs `run`, which takes the lock with `turn` as often as it likes: cheaper than `withLock` per
-   * turn, as one finalizer around the whole of `run` releases the lock when it ends inside a turn
-   * (interrupted, or a defect), instead of one per turn.
+   * turn (one operation when the lock is free), as one finalizer around the whole of `run` releases
+   * the lock when it ends inside a turn (interrupted, or a defect), instead of one per turn.
    */
   readonly loop: <A, E, R>(run: (turn: Turn) => Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
@@ -67,19 +70,19 @@ export const make = (): Lock => {
         const took = () => {
           mine = true
         }
-        const done = <A>(a: A) => {
-          mine = false
-          unlock()
-          return Effect.succeed(a)
-        }
         const waitTurn = turnOf(took)
-        const turn: Turn = (effect) =>
-          Effect.suspend(() => {
-            if (held) return Effect.zipRight(waitTurn, Effect.flatMap(effect, done))
-            held = true
-            mine = true
-            return Effect.flatMap(effect, done)
-          })
+        const turn: Turn = (body, next) => {
+          const holding = () =>
+            Effect.flatMap(body(), () => {
+              mine = false
+              unlock()
+              return next
+            })
+          if (held) return Effect.flatMap(waitTurn, holding)
+          held = true
+          mine = true
+          return holding()
+        }
         return Effect.onExit(run(turn), () =>
           Effect.sync(() => {
             if (!mine) return
