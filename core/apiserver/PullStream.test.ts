@@ -41,6 +41,23 @@ describe("PullStream", () => {
     })
   )
 
+  it.effect("hands its own Next to toNext; a pull (or any other stream) is called through its pull", () =>
+    Effect.gen(function* () {
+      const { open, counts } = counted([[1], [2]], Option.none())
+      const nexts: PullStream.OpenNext<number> = Effect.map(open, (pull) => () => pull)
+      const stream = PullStream.fromNext(nexts)
+      expect(PullStream.toNext(stream)).toBe(nexts)
+      expect(Chunk.toReadonlyArray(yield* Stream.runCollect(stream))).toEqual([1, 2])
+      const read = yield* Effect.scoped(
+        Effect.flatMap(PullStream.toNext(PullStream.fromPull(counted([[3]], Option.none()).open)), (next) =>
+          Effect.map(next(), Chunk.toReadonlyArray)
+        )
+      )
+      expect(read).toEqual([3])
+      expect(counts).toEqual({ opened: 1, closed: 1 })
+    })
+  )
+
   it.effect("runForEachChunk sees every non-empty chunk, then ends with the stream or fails with its error", () =>
     Effect.gen(function* () {
       const seen: Array<ReadonlyArray<number>> = []

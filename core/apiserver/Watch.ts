@@ -145,15 +145,15 @@ const delivered = (
       if (halt !== undefined) return halt(last)
       if (stopped === undefined) stopped = { last }
     })
-  const start: PullStream.Open<Line> = Effect.gen(function* () {
+  const start: PullStream.OpenNext<Line> = Effect.gen(function* () {
     if (stopped !== undefined) {
       const last = stopped.last
       let given = last === undefined
-      return Effect.suspend((): PullStream.Pull<Line> => {
+      return (): PullStream.Pull<Line> => {
         if (given) return endOfLines
         given = true
         return Effect.succeed(Chunk.of(last as Line))
-      })
+      }
     }
     // The lines not read yet, and the reader waiting for one (a Queue costs tens of operations per take).
     let pending: Array<Line> = [...initial]
@@ -270,9 +270,9 @@ const delivered = (
         waiting = () => resume(Effect.suspend(next))
       })
     }
-    return Effect.suspend(next)
+    return next
   })
-  return { lines: PullStream.fromPull(start), stop }
+  return { lines: PullStream.fromNext(start), stop }
 }
 
 /** Handles a watch of the scope's collection (narrowed to one object by `name` on the legacy path). */

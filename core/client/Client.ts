@@ -220,7 +220,7 @@ const errorOf = (line: WatchLine): ApiError => {
  * The watch lines as typed events, mapped a chunk at a time with no Effect per line: an ERROR line
  * ends them with its typed error, after the events before it (the lines after it are not read).
  */
-const watchEvents = <A>(read: PullStream.Pull<WatchLine>): PullStream.Pull<WatchEvent<A>, ApiError> => {
+const watchEvents = <A>(read: PullStream.Next<WatchLine>): PullStream.Next<WatchEvent<A>, ApiError> => {
   let error: ApiError | undefined
   const events = (chunk: Chunk.Chunk<WatchLine>): PullStream.Pull<WatchEvent<A>, ApiError> => {
     const at = Chunk.findFirstIndex(chunk, (line) => line.type === "ERROR")
@@ -230,8 +230,7 @@ const watchEvents = <A>(read: PullStream.Pull<WatchLine>): PullStream.Pull<Watch
       ? Effect.fail(Option.some(error))
       : Effect.succeed(Chunk.take(chunk, at.value) as unknown as Chunk.Chunk<WatchEvent<A>>)
   }
-  const pull = Effect.flatMap(read, events)
-  return Effect.suspend(() => (error === undefined ? pull : Effect.fail(Option.some(error))))
+  return () => (error === undefined ? Effect.flatMap(read(), events) : Effect.fail(Option.some(error)))
 }
 
 const nameOf = (obj: KubeObject): Effect.Effect<string, BadRequest> =>
@@ -309,7 +308,7 @@ export const make: Effect.Effect<Client["Type"], never, Transport> = Effect.map(
     rt: ResourceType<A>,
     options: WatchOptions = {}
   ): Stream.Stream<WatchEvent<A>, ApiError | Unreachable> =>
-    PullStream.fromPull(
+    PullStream.fromNext(
       Effect.flatMap(
         Effect.either(
           transport.request(
@@ -327,14 +326,14 @@ export const make: Effect.Effect<Client["Type"], never, Transport> = Effect.map(
             )
           )
         ),
-        (answer): PullStream.Open<WatchEvent<A>, ApiError | Unreachable> => {
-          if (Either.isLeft(answer)) return Effect.succeed(Effect.fail(Option.some(answer.left)))
+        (answer): PullStream.OpenNext<WatchEvent<A>, ApiError | Unreachable> => {
+          if (Either.isLeft(answer)) return Effect.succeed(() => Effect.fail(Option.some(answer.left)))
           const response = answer.right
-          if (response._tag === "Watch") return Effect.map(PullStream.toPull(response.events), watchEvents<A>)
+          if (response._tag === "Watch") return Effect.map(PullStream.toNext(response.events), watchEvents<A>)
           const error = isSuccess(response.status)
             ? new InternalError({ message: "expected a watch stream, got a single answer" })
             : failure(response)
-          return Effect.succeed(Effect.fail(Option.some(error)))
+          return Effect.succeed(() => Effect.fail(Option.some(error)))
         }
       )
     )

@@ -274,22 +274,23 @@ export const make = <A extends KubeObject>(
       let events = 0
       const lines = client.watch(rt, { ...selection, resourceVersion, allowWatchBookmarks: true, timeoutSeconds })
       // Every event of the run passes here: a chunk costs the pull and two steps around its handlers.
-      const ended = yield* PullStream.toPull(lines).pipe(
-        Effect.flatMap((pull) =>
+      const ended = yield* PullStream.toNext(lines).pipe(
+        Effect.flatMap((next) =>
           lock.loop((turn) => {
-            const step: Effect.Effect<void, Option.Option<ApiError | Unreachable>> = Effect.flatMap(pull, (chunk) => {
-              if (chunk.length === 0) return step
-              events += chunk.length
-              // Most chunks hold one event: Effect.forEach's setup costs more than the event.
-              return turn(
-                () =>
-                  chunk.length === 1
-                    ? apply(Chunk.unsafeGet(chunk, 0))
-                    : Effect.forEach(chunk, apply, { discard: true }),
-                step
-              )
-            })
-            return Effect.catchAll(step, (end) => (Option.isNone(end) ? Effect.void : Effect.fail(end.value)))
+            const step = (): Effect.Effect<void, Option.Option<ApiError | Unreachable>> =>
+              Effect.flatMap(next(), (chunk) => {
+                if (chunk.length === 0) return step()
+                events += chunk.length
+                // Most chunks hold one event: Effect.forEach's setup costs more than the event.
+                return turn(
+                  () =>
+                    chunk.length === 1
+                      ? apply(Chunk.unsafeGet(chunk, 0))
+                      : Effect.forEach(chunk, apply, { discard: true }),
+                  step
+                )
+              })
+            return Effect.catchAll(step(), (end) => (Option.isNone(end) ? Effect.void : Effect.fail(end.value)))
           })
         ),
         Effect.scoped,

@@ -71,10 +71,10 @@ export const make = (): Link => {
     lags.reduce((largest, l) => (l.kind === undefined || l.kind === kind ? Math.max(largest, l.by) : largest), 0)
 
   const carry = (lines: Stream.Stream<WatchLine>, stop: Stop | undefined, options: CarryOptions = {}) =>
-    PullStream.fromPull(
+    PullStream.fromNext(
       Effect.suspend(() => {
         const since = options.since ?? generation
-        if (since !== generation) return Effect.succeed(endOfLines)
+        if (since !== generation) return Effect.succeed(() => endOfLines)
         const end: Stop = stop ?? (() => Effect.void)
         open.add(end)
         const live = () => generation === since
@@ -131,19 +131,21 @@ const lagging = (
   live: () => boolean,
   options: CarryOptions,
   left: () => void
-): PullStream.Open<WatchLine> =>
+): PullStream.OpenNext<WatchLine> =>
   Effect.gen(function* () {
     const scope = yield* Effect.scope
     yield* Effect.addFinalizer(() => Effect.sync(left))
-    const read = yield* PullStream.toPull(lines)
+    const read = yield* PullStream.toNext(lines)
     const transit = options.transit
-    const pull: Pull =
+    // The held path's read (a few more operations; only lagging watches take it).
+    const pull: Pull = Effect.suspend(() =>
       transit === undefined
-        ? read
-        : Effect.flatMap(read, (chunk) => {
+        ? read()
+        : Effect.flatMap(read(), (chunk) => {
             const wait = transit(chunk)
             return wait === undefined ? Effect.succeed(chunk) : Effect.as(wait, chunk)
           })
+    )
     const held: Array<Held> = []
     let reading: Fiber.RuntimeFiber<Chunk.Chunk<WatchLine>, Option.Option<never>> | undefined
     let ended = false
@@ -201,12 +203,12 @@ const lagging = (
       return by <= 0 || Chunk.isEmpty(chunk) ? deliver(chunk) : Effect.zipRight(hold(chunk, by), heldLoop)
     }
     // The transit and the arrival in one step: every chunk of the run takes this path.
-    const direct: Pull =
+    const direct = (): Pull =>
       transit === undefined
-        ? Effect.flatMap(read, arrived)
-        : Effect.flatMap(read, (chunk) => {
+        ? Effect.flatMap(read(), arrived)
+        : Effect.flatMap(read(), (chunk) => {
             const wait = transit(chunk)
             return wait === undefined ? arrived(chunk) : Effect.flatMap(wait, () => arrived(chunk))
           })
-    return Effect.suspend(() => (held.length > 0 || reading !== undefined || ended ? heldLoop : direct))
+    return (): Pull => (held.length > 0 || reading !== undefined || ended ? heldLoop : direct())
   })

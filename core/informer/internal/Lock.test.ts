@@ -66,12 +66,15 @@ describe("Lock", () => {
             Effect.suspend(() =>
               turn(
                 () => Effect.sync(() => log.push("turn 1")),
-                Effect.suspend(() =>
+                () =>
                   turn(
                     () => Effect.sync(() => log.push("turn 2")),
-                    Effect.suspend(() => turn(() => Effect.never, Effect.void))
+                    () =>
+                      turn(
+                        () => Effect.never,
+                        () => Effect.void
+                      )
                   )
-                )
               )
             )
           )
@@ -88,7 +91,16 @@ describe("Lock", () => {
         yield* Fiber.interrupt(looping)
         yield* Fiber.join(waiter)
         expect(log.at(-1)).toBe("after")
-        expect(yield* lock.loop((turn) => Effect.suspend(() => turn(() => Effect.void, Effect.succeed(2))))).toBe(2)
+        expect(
+          yield* lock.loop((turn) =>
+            Effect.suspend(() =>
+              turn(
+                () => Effect.void,
+                () => Effect.succeed(2)
+              )
+            )
+          )
+        ).toBe(2)
       })
   )
 })

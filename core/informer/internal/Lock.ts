@@ -6,9 +6,13 @@ import * as Effect from "effect/Effect"
 
 /**
  * Runs `body` holding the lock, then `next` without it. It takes a free lock as it is called, so it
- * is called where its effect runs at once (in a continuation): `body` is evaluated holding the lock.
+ * is called where its effect runs at once (in a continuation): `body` is called holding the lock,
+ * `next` once it is released.
  */
-export type Turn = <A, E, R>(body: () => Effect.Effect<void>, next: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+export type Turn = <A, E, R>(
+  body: () => Effect.Effect<void>,
+  next: () => Effect.Effect<A, E, R>
+) => Effect.Effect<A, E, R>
 
 export interface Lock {
   /** Runs `effect` holding the lock (waiting for it first when another fiber holds it). */
@@ -76,7 +80,7 @@ export const make = (): Lock => {
             Effect.flatMap(body(), () => {
               mine = false
               unlock()
-              return next
+              return next()
             })
           if (held) return Effect.flatMap(waitTurn, holding)
           held = true
