@@ -233,11 +233,6 @@ const watchEvents = <A>(read: PullStream.Next<WatchLine>): PullStream.Next<Watch
   return () => (error === undefined ? Effect.flatMap(read(), events) : Effect.fail(Option.some(error)))
 }
 
-const nameOf = (obj: KubeObject): Effect.Effect<string, BadRequest> =>
-  obj.metadata.name === undefined || obj.metadata.name === ""
-    ? Effect.fail(new BadRequest({ message: "resource name may not be empty" }))
-    : Effect.succeed(obj.metadata.name)
-
 /** The Client over whatever `Transport` is in context. */
 export const make: Effect.Effect<Client["Type"], never, Transport> = Effect.map(Transport, (transport) => {
   type Answer<A> = Effect.Effect<A, ApiError | Unreachable>
@@ -272,10 +267,12 @@ export const make: Effect.Effect<Client["Type"], never, Transport> = Effect.map(
       )
     )
 
-  const put = <A extends KubeObject>(rt: ResourceType<A>, obj: A, subresource?: string): Answer<A> =>
-    Effect.flatMap(nameOf(obj), (name) =>
-      send<A>(request("PUT", objectPath(rt, obj.metadata.namespace, name, subresource), query({}), obj))
-    )
+  const put = <A extends KubeObject>(rt: ResourceType<A>, obj: A, subresource?: string): Answer<A> => {
+    const name = obj.metadata.name
+    return name === undefined || name === ""
+      ? Effect.fail(new BadRequest({ message: "resource name may not be empty" }))
+      : send<A>(request("PUT", objectPath(rt, obj.metadata.namespace, name, subresource), query({}), obj))
+  }
 
   const patch = <A extends KubeObject>(
     rt: ResourceType<A>,
