@@ -101,20 +101,21 @@ export const make = (options: PodGCOptions = {}): Effect.Effect<void, never, Cli
       const oldest = terminated
         .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))
         .slice(0, terminated.length - threshold)
-      return Effect.forEach(oldest, (pod) => forceDelete(pod), { discard: true })
+      return forceDeleteAll(oldest)
     }
 
+    /** The pods force-deleted one after another; nothing at all (no Effect step per pod) for none. */
+    const forceDeleteAll = (doomed: ReadonlyArray<Pod>) =>
+      doomed.length === 0 ? Effect.void : Effect.forEach(doomed, (pod) => forceDelete(pod), { discard: true })
+
     const gcTerminating = (all: ReadonlyArray<Pod>) =>
-      Effect.forEach(
-        all,
-        (pod) => {
-          if (pod.metadata.deletionTimestamp === undefined) return Effect.void
+      forceDeleteAll(
+        all.filter((pod) => {
+          if (pod.metadata.deletionTimestamp === undefined) return false
           const node = nodes.get(pod.spec?.nodeName ?? "")
-          if (node === undefined || !notReady(node)) return Effect.void
-          const outOfService = (node.spec?.taints ?? []).some((t) => t.key === outOfServiceTaintKey)
-          return outOfService ? forceDelete(pod) : Effect.void
-        },
-        { discard: true }
+          if (node === undefined || !notReady(node)) return false
+          return (node.spec?.taints ?? []).some((t) => t.key === outOfServiceTaintKey)
+        })
       )
 
     const gcOrphaned = (all: ReadonlyArray<Pod>, now: number) =>
@@ -138,10 +139,8 @@ export const make = (options: PodGCOptions = {}): Effect.Effect<void, never, Cli
       })
 
     const gcUnscheduledTerminating = (all: ReadonlyArray<Pod>) =>
-      Effect.forEach(
-        all.filter((pod) => pod.metadata.deletionTimestamp !== undefined && (pod.spec?.nodeName ?? "") === ""),
-        (pod) => forceDelete(pod),
-        { discard: true }
+      forceDeleteAll(
+        all.filter((pod) => pod.metadata.deletionTimestamp !== undefined && (pod.spec?.nodeName ?? "") === "")
       )
 
     const gc = Effect.gen(function* () {

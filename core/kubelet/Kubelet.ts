@@ -312,27 +312,22 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
 
     /** PLEG's relist: a pod whose runtime state changed since the last look gets a sync. */
     const relist = Effect.gen(function* () {
-      let seen = new Map<string, string>()
-      while (true) {
-        const pods = yield* RuntimePod.listAll.pipe(Effect.orElseSucceed(() => undefined))
-        if (pods !== undefined) {
-          const now = new Map<string, string>()
-          for (const [uid, p] of pods) {
-            now.set(
-              uid,
-              [...p.sandboxes.map((s) => `${s.id}:${s.state}`), ...p.containers.map((c) => `${c.id}:${c.state}`)].join(
-                ","
-              )
-            )
-          }
-          for (const uid of new Set([...seen.keys(), ...now.keys()])) {
-            if (seen.get(uid) !== now.get(uid)) yield* workers.update(uid)
-          }
-          seen = now
-        }
-        const at = yield* Clock.currentTimeMillis
+      let seen: ReadonlyMap<string, RuntimePod.RuntimePod> = new Map()
+      const listed = Effect.orElseSucceed(RuntimePod.listAll, () => undefined)
+      const collectBackoffs = Effect.clockWith((clock) => {
+        const at = clock.unsafeCurrentTimeMillis()
         ctx.crashBackoff.gc(at)
         ctx.imageBackoff.gc(at)
+        return Effect.void
+      })
+      while (true) {
+        const pods = yield* listed
+        if (pods !== undefined) {
+          for (const [uid, was] of seen) if (!RuntimePod.sameStates(was, pods.get(uid))) yield* workers.update(uid)
+          for (const uid of pods.keys()) if (!seen.has(uid)) yield* workers.update(uid)
+          seen = pods
+        }
+        yield* collectBackoffs
         yield* Effect.sleep(runtimeRelistPeriod)
       }
     })

@@ -61,36 +61,26 @@ const defaultLabels = (nodeName: string): Record<string, string> => ({
   "kubernetes.io/os": "linux"
 })
 
-/**
- * `retrying(again)` once `attempt` has failed, where `again` fails as the first attempt did and
- * then runs `attempt` anew: the same retries as `retrying(attempt)`, but a heartbeat that succeeds
- * at once (nearly all of them) builds no retry schedule.
- */
-const retryOnFailure = <A, E, R, E2>(
-  attempt: Effect.Effect<A, E, R>,
-  retrying: (again: Effect.Effect<A, E, R>) => Effect.Effect<A, E2, R>
-): Effect.Effect<A, E2, R> =>
-  Effect.catchAll(attempt, (first) => {
-    let replayed = false
-    return retrying(
-      Effect.suspend(() => {
-        if (replayed) return attempt
-        replayed = true
-        return Effect.fail(first)
-      })
-    )
-  })
+/** Kubernetes' registration backoff: 100 ms doubling to 7 s, forever. */
+const registrationBackoff = Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("7 seconds")))
 
-/** Retries with Kubernetes' registration backoff: 100 ms doubling to 7 s, forever. */
-const retryForever = <A, E, R>(effect: Effect.Effect<A, E, R>, what: string): Effect.Effect<A, never, R> =>
-  retryOnFailure(
-    Effect.tapError(effect, (error) => Effect.logWarning(`${what} failed, retrying`, error)),
-    (again) =>
-      again.pipe(
-        Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("7 seconds")))),
-        Effect.orDie
-      )
-  )
+/**
+ * Runs `effect` until it succeeds, logging each failure, with Kubernetes' registration backoff
+ * between tries. A first try that succeeds (nearly every heartbeat) costs one handler: the retry
+ * schedule is built only once it failed, and starts from that failure (replayed to it).
+ */
+const retryForever = <A, E, R>(effect: Effect.Effect<A, E, R>, what: string): Effect.Effect<A, never, R> => {
+  const warn = (error: E) => Effect.logWarning(`${what} failed, retrying`, error)
+  const logged = Effect.tapError(effect, warn)
+  return Effect.catchAll(effect, (first) => {
+    let replayed = false
+    return Effect.suspend(() => {
+      if (replayed) return logged
+      replayed = true
+      return Effect.zipRight(warn(first), Effect.fail(first))
+    }).pipe(Effect.retry(registrationBackoff), Effect.orDie)
+  })
+}
 
 interface Health {
   readonly ready: boolean
@@ -224,13 +214,13 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
     let lastReport: number | undefined
     let lastVersion: string | undefined
 
-    const health: Effect.Effect<Health> = runtime.version.pipe(
-      Effect.map((version): Health => {
+    const health: Effect.Effect<Health> = Effect.match(runtime.version, {
+      onSuccess: (version): Health => {
         lastVersion = version
         return { ready: true, runtimeVersion: version }
-      }),
-      Effect.catchAll(() => Effect.sync((): Health => ({ ready: false, runtimeVersion: lastVersion })))
-    )
+      },
+      onFailure: (): Health => ({ ready: false, runtimeVersion: lastVersion })
+    })
 
     const initialNode = (status: NodeStatusType): Node => ({
       apiVersion: "v1",
@@ -270,28 +260,38 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
       )
     })
 
-    // The first try reads the node from the lister, retries from the API server (tryUpdateNodeStatus:
-    // in large clusters these GETs were most of the API server's load). Compute, write when changed or due.
-    const postStatusOnce = (fromLister: boolean) =>
-      Effect.gen(function* () {
-        const h = yield* health
-        const listed = fromLister ? nodeLister.get(nodeName) : undefined
-        const node = listed ?? (yield* client.get(Nodes, nodeName))
-        const nowMillis = yield* Clock.currentTimeMillis
+    /** Computes the status over `node` and writes it when it changed or a report is due. */
+    const postOver = (node: Node, h: Health) =>
+      Effect.clockWith((clock) => {
+        const nowMillis = clock.unsafeCurrentTimeMillis()
         const { status, transitions } = desiredStatus(options, node.status, h, rfc3339(nowMillis))
         const last = lastReport
         const due = last === undefined || nowMillis - last >= reportEvery
-        if (!due && equals(comparable(status), comparable(node.status))) return
-        const written = yield* client.updateStatus(Nodes, { ...node, status })
-        lastReport = nowMillis
-        yield* recordTransitions(written, transitions)
+        if (!due && equals(comparable(status), comparable(node.status))) return Effect.void
+        return Effect.flatMap(client.updateStatus(Nodes, { ...node, status }), (written) => {
+          lastReport = nowMillis
+          return recordTransitions(written, transitions)
+        })
       })
+
+    // The first try reads the node from the lister, retries from the API server (tryUpdateNodeStatus:
+    // in large clusters these GETs were most of the API server's load). Compute, write when changed or due.
+    const postStatusOnce = (fromLister: boolean) =>
+      Effect.flatMap(health, (h) => {
+        const listed = fromLister ? nodeLister.get(nodeName) : undefined
+        return listed === undefined
+          ? Effect.flatMap(client.get(Nodes, nodeName), (node) => postOver(node, h))
+          : postOver(listed, h)
+      })
+    const warnStatus = (error: unknown) => Effect.logWarning("error updating node status, will retry", error)
     // A conflict (someone else wrote the node, or the lister lagged) re-reads from the API server.
-    const postStatus = postStatusOnce(true).pipe(
-      Effect.catchTag("Conflict", () =>
-        Effect.retry(postStatusOnce(false), { while: (e) => e._tag === "Conflict", times: statusUpdateRetries - 2 })
-      ),
-      Effect.catchAll((error) => Effect.logWarning("error updating node status, will retry", error))
+    const postStatus = Effect.catchAll(postStatusOnce(true), (error) =>
+      error._tag === "Conflict"
+        ? Effect.retry(postStatusOnce(false), {
+            while: (e) => e._tag === "Conflict",
+            times: statusUpdateRetries - 2
+          }).pipe(Effect.catchAll(warnStatus))
+        : warnStatus(error)
     )
 
     const statusLoop = Effect.gen(function* () {
@@ -327,35 +327,39 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
       }
     }
 
-    // Renews from the last Lease written (no GET per beat); a conflict or a missing Lease re-reads or creates it.
-    const renewLease = Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis
-      const cached = latestLease
-      const fresh =
-        cached ??
-        (yield* client
-          .get(Leases, nodeName, { namespace: nodeLeaseNamespace })
-          .pipe(Effect.catchTag("NotFound", () => Effect.succeed(undefined))))
-      // The owner is the Node as it is now (setNodeOwnerFunc): a deleted Node owns nothing, a recreated one anew.
-      const uid =
-        (fresh?.metadata.ownerReferences ?? []).length > 0
-          ? undefined
-          : yield* client.get(Nodes, nodeName).pipe(
-              Effect.map((node) => node.metadata.uid),
-              Effect.catchTag("NotFound", () => Effect.succeed(undefined))
-            )
-      const written =
-        fresh === undefined
-          ? yield* client.create(Leases, leaseFor(undefined, uid, now))
-          : yield* client.update(Leases, leaseFor(fresh, uid, now))
-      latestLease = written
-    }).pipe(
-      Effect.tapError(() =>
-        Effect.sync(() => {
-          latestLease = undefined
-        })
+    const writeLease = (existing: Lease | undefined, uid: string | undefined, now: number) =>
+      Effect.map(
+        existing === undefined
+          ? client.create(Leases, leaseFor(undefined, uid, now))
+          : client.update(Leases, leaseFor(existing, uid, now)),
+        (written) => {
+          latestLease = written
+        }
       )
+
+    // The owner is the Node as it is now (setNodeOwnerFunc): a deleted Node owns nothing, a recreated one anew.
+    const ownerUid = client.get(Nodes, nodeName).pipe(
+      Effect.map((node) => node.metadata.uid),
+      Effect.catchTag("NotFound", () => Effect.succeed(undefined))
     )
+
+    // Renews from the last Lease written (no GET per beat); a conflict or a missing Lease re-reads or creates it.
+    const renewLease = Effect.clockWith((clock) => {
+      const now = clock.unsafeCurrentTimeMillis()
+      const cached = latestLease
+      // Forgotten until a write succeeds: after a failure the next try reads the Lease anew.
+      latestLease = undefined
+      const owned = (lease: Lease | undefined) => (lease?.metadata.ownerReferences ?? []).length > 0
+      if (owned(cached)) return writeLease(cached, undefined, now)
+      return Effect.gen(function* () {
+        const fresh =
+          cached ??
+          (yield* client
+            .get(Leases, nodeName, { namespace: nodeLeaseNamespace })
+            .pipe(Effect.catchTag("NotFound", () => Effect.succeed(undefined))))
+        yield* writeLease(fresh, owned(fresh) ? undefined : yield* ownerUid, now)
+      })
+    })
 
     // A plain loop: Effect.forever would also yield to other fibers on every beat.
     const leaseLoop = Effect.gen(function* () {

@@ -23,31 +23,52 @@ const newestFirst = <A extends { readonly attempt: number; readonly createdAt: n
 /** A pod with nothing in the runtime. */
 export const empty = (uid: string): RuntimePod => ({ uid, sandboxes: [], containers: [] })
 
-/** Every pod the runtime holds anything of, by pod uid. */
-export const listAll: Effect.Effect<ReadonlyMap<string, RuntimePod>, RuntimeError, ContainerRuntime> = Effect.gen(
-  function* () {
-    const runtime = yield* ContainerRuntime
-    const sandboxes = yield* runtime.listSandboxes
-    const containers = yield* runtime.listContainers
-    const pods = new Map<string, { sandboxes: Array<Sandbox>; containers: Array<ContainerInfo> }>()
-    const entry = (uid: string) => {
-      let found = pods.get(uid)
-      if (found === undefined) {
-        found = { sandboxes: [], containers: [] }
-        pods.set(uid, found)
-      }
-      return found
+/** Groups what the runtime lists by pod uid. */
+const byPod = (
+  sandboxes: ReadonlyArray<Sandbox>,
+  containers: ReadonlyArray<ContainerInfo>
+): ReadonlyMap<string, RuntimePod> => {
+  const pods = new Map<string, { uid: string; sandboxes: Array<Sandbox>; containers: Array<ContainerInfo> }>()
+  const entry = (uid: string) => {
+    let found = pods.get(uid)
+    if (found === undefined) {
+      found = { uid, sandboxes: [], containers: [] }
+      pods.set(uid, found)
     }
-    for (const sandbox of sandboxes) entry(sandbox.pod.uid).sandboxes.push(sandbox)
-    for (const container of containers) entry(container.pod.uid).containers.push(container)
-    return new Map(
-      [...pods].map(([uid, p]) => [
-        uid,
-        { uid, sandboxes: p.sandboxes.sort(newestFirst), containers: p.containers.sort(newestFirst) }
-      ])
-    )
+    return found
   }
+  for (const sandbox of sandboxes) entry(sandbox.pod.uid).sandboxes.push(sandbox)
+  for (const container of containers) entry(container.pod.uid).containers.push(container)
+  for (const p of pods.values()) {
+    p.sandboxes.sort(newestFirst)
+    p.containers.sort(newestFirst)
+  }
+  return pods
+}
+
+/** Every pod the runtime holds anything of, by pod uid. */
+export const listAll: Effect.Effect<ReadonlyMap<string, RuntimePod>, RuntimeError, ContainerRuntime> = Effect.flatMap(
+  ContainerRuntime,
+  (runtime) =>
+    Effect.flatMap(runtime.listSandboxes, (sandboxes) =>
+      Effect.map(runtime.listContainers, (containers) => byPod(sandboxes, containers))
+    )
 )
+
+/** Whether the two show the same sandboxes and containers in the same states (PLEG's "nothing changed"). */
+export const sameStates = (a: RuntimePod | undefined, b: RuntimePod | undefined): boolean => {
+  if (a === undefined || b === undefined) return a === b
+  if (a.sandboxes.length !== b.sandboxes.length || a.containers.length !== b.containers.length) return false
+  for (let i = 0; i < a.sandboxes.length; i++) {
+    const [x, y] = [a.sandboxes[i], b.sandboxes[i]]
+    if (x.id !== y.id || x.state !== y.state) return false
+  }
+  for (let i = 0; i < a.containers.length; i++) {
+    const [x, y] = [a.containers[i], b.containers[i]]
+    if (x.id !== y.id || x.state !== y.state) return false
+  }
+  return true
+}
 
 /** What the runtime holds of the pod with this uid (picked out, not grouped with every other pod's). */
 export const get = (uid: string): Effect.Effect<RuntimePod, RuntimeError, ContainerRuntime> =>

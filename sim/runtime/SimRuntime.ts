@@ -100,6 +100,9 @@ const sleepFor = (range: Range) =>
 // MemoryRuntime's listing never fails.
 const listed = (r: MemoryRuntime.MemoryRuntime) => Effect.orElseSucceed(r.listContainers, () => [])
 
+/** What a simulated node's runtime answers to `version` while up. */
+const simVersion = Effect.succeed("sim://1.0.0")
+
 const nodeDown = () => new RuntimeError({ message: "node is down" })
 
 const requestsOf = (requests: ResourceList): Usage => {
@@ -143,7 +146,11 @@ export const make = (options: SimRuntimeOptions): Effect.Effect<SimRuntime, neve
 
     /** The runtime of this boot, or the node-down failure. */
     const up = Effect.suspend(() => (inner === undefined ? Effect.fail(nodeDown()) : Effect.succeed(inner)))
-    const call = <A, E>(f: (r: MemoryRuntime.MemoryRuntime) => Effect.Effect<A, E>) => Effect.flatMap(up, f)
+    /** `f` over this boot's runtime, or the node-down failure (one operation: every runtime call goes through it). */
+    const call = <A, E>(f: (r: MemoryRuntime.MemoryRuntime) => Effect.Effect<A, E>) =>
+      Effect.suspend((): Effect.Effect<A, E | RuntimeError> =>
+        inner === undefined ? Effect.fail(nodeDown()) : f(inner)
+      )
 
     /** Runs `f` after `range`'s delay, unless the node went down (and maybe up again) meanwhile. */
     const after = <A, E>(range: Range, f: (r: MemoryRuntime.MemoryRuntime) => Effect.Effect<A, E>) =>
@@ -170,7 +177,7 @@ export const make = (options: SimRuntimeOptions): Effect.Effect<SimRuntime, neve
     })
 
     const runtime: SimRuntime = {
-      version: call((r) => Effect.as(r.version, "sim://1.0.0")),
+      version: call(() => simVersion),
       hasImage: (image) => call((r) => r.hasImage(image)),
       pullImage: (image) =>
         Effect.flatMap(up, (r) =>
