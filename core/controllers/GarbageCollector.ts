@@ -64,11 +64,11 @@ export const make = (
     const attemptToOrphan = yield* WorkQueue.make()
     const ignoresLiveOwner = yield* planted("gcIgnoresLiveOwner")
 
-    const enqueue = (work: Graph.Work) =>
-      Effect.zipRight(
-        Effect.forEach(work.attemptToDelete, attemptToDelete.add, { discard: true }),
-        Effect.forEach(work.attemptToOrphan, attemptToOrphan.add, { discard: true })
-      )
+    // Every watch event of every collected resource comes here, and most bring no work: no step then.
+    const enqueue = (work: Graph.Work): Effect.Effect<void> => {
+      const adds = [...work.attemptToDelete.map(attemptToDelete.add), ...work.attemptToOrphan.map(attemptToOrphan.add)]
+      return adds.length === 0 ? Effect.void : adds.length === 1 ? adds[0]! : Effect.all(adds, { discard: true })
+    }
 
     const resourceOf = (apiVersion: string, kind: string): Effect.Effect<ResourceType<KubeObject>, UnknownKind> => {
       const rt = byKind(apiVersion, kind)
