@@ -65,24 +65,28 @@ export const run = <E, R>(
       `${holderOf(lease)} ${lease.spec?.renewTime ?? ""} ${lease.spec?.leaseDurationSeconds ?? ""}`
 
     /** One attempt (client-go's `tryAcquireOrRenew`); true when this candidate holds the Lease afterwards. */
-    const tryAcquireOrRenew = (now: number): Effect.Effect<boolean> =>
+    const tryAcquireOrRenew = (now: number): Effect.Effect<boolean> => {
+      // client-go's fast path: a leader whose lease is still valid writes its last copy, without reading
+      // first. It is the renewal every retry period, so it is a plain match, not a generator.
+      const mine = observed
+      const valid = observedAt + (mine?.spec?.leaseDurationSeconds ?? leaseSeconds) * 1000 > now
+      if (mine === undefined || holderOf(mine) !== identity || !valid) return readAndWrite(now)
+      return Effect.matchEffect(client.update(Leases, { ...mine, spec: { ...mine.spec, renewTime: microTime(now) } }), {
+        onFailure: (error) =>
+          Effect.zipRight(Effect.logDebug("optimistic lease renewal failed, reading it", error), readAndWrite(now)),
+        onSuccess: (renewed) => {
+          observed = renewed
+          observedRecord = recordOf(renewed)
+          observedAt = now
+          return Effect.succeed(true)
+        }
+      })
+    }
+
+    /** The slow path: read the Lease, then take it if it is free or expired, or renew it if it is ours. */
+    const readAndWrite = (now: number): Effect.Effect<boolean> =>
       Effect.gen(function* () {
         const time = microTime(now)
-        // client-go's fast path: a leader whose lease is still valid writes its last copy, without reading first.
-        const mine = observed
-        const valid = observedAt + (mine?.spec?.leaseDurationSeconds ?? leaseSeconds) * 1000 > now
-        if (mine !== undefined && holderOf(mine) === identity && valid) {
-          const renewed = yield* client.update(Leases, { ...mine, spec: { ...mine.spec, renewTime: time } }).pipe(
-            Effect.tapError((error) => Effect.logDebug("optimistic lease renewal failed, reading it", error)),
-            Effect.option
-          )
-          if (Option.isSome(renewed)) {
-            observed = renewed.value
-            observedRecord = recordOf(renewed.value)
-            observedAt = now
-            return true
-          }
-        }
         const current = yield* client.get(Leases, name, { namespace }).pipe(
           Effect.map(Option.some),
           Effect.catchTag("NotFound", () => Effect.succeedNone)
