@@ -198,7 +198,10 @@ export class Simulation {
     })
   }
 
-  /** Calls `fire` (outside any fiber) once `delay` millis of virtual time have passed. */
+  /**
+   * Calls `fire` (outside any fiber) once `delay` millis of virtual time have passed. Setting the
+   * answered timer's `fire` to undefined cancels it: it is skipped when due and does not move time.
+   */
   schedule(delay: number, fire: () => void): { fire: (() => void) | undefined } {
     const timer: Timer = { at: this.time + Math.max(0, delay), seq: this.seq++, fire }
     this.timers.push(timer)
