@@ -26,7 +26,7 @@ import type { Profile } from "../core/scheduler/Profile.js"
 import type { Registry } from "../core/scheduler/registry.js"
 import { runForAnnotation } from "../core/runtime/MemoryRuntime.js"
 import * as Cluster from "../sim/cluster/Cluster.js"
-import { Simulation } from "../sim/clock/Simulation.js"
+import { Simulation, type SimulationOptions } from "../sim/clock/Simulation.js"
 import * as Network from "../sim/network/Network.js"
 import { transient } from "../sim/scenario/Run.js"
 import { defaultTiming, type ClusterSpec, type NodeGroup as SimNodeGroup } from "../sim/scenario/Scenario.js"
@@ -51,6 +51,8 @@ export interface ExperimentOptions {
   readonly sampleEvery?: number
   /** Told the simulated ms reached (from the start of arrivals) now and then. */
   readonly onProgress?: (simulated: number, horizon: number) => void
+  /** Called before every Effect operation with the fiber that runs it (Simulation's `onOperation`: `bench/ops.ts`). */
+  readonly onOperation?: SimulationOptions["onOperation"]
 }
 
 /** The workload's node groups as the simulated cluster's. */
@@ -95,7 +97,10 @@ export const run = async (workload: Workload, options: ExperimentOptions): Promi
     typeof options.profile === "string" ? options.profile : "default",
     options.heartbeatInterval ?? nodePeriods.heartbeatInterval
   )
-  const sim = new Simulation({ seed: options.seed })
+  const sim = new Simulation({
+    seed: options.seed,
+    ...(options.onOperation === undefined ? {} : { onOperation: options.onOperation })
+  })
   const collector = Collector.make(workload)
   const expectedNodes = spec.nodes.reduce((n, g) => n + g.names.length, 0)
   let t0 = 0
