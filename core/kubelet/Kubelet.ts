@@ -52,6 +52,8 @@ interface PodRecord {
   startTime: string | undefined
   /** Why containers could not start on the last try, by name (the reason cache). */
   readonly failures: Map<string, StartFailure>
+  /** The pod's worker fiber has the pod's name in its log annotations (set on its first sync). */
+  annotated: boolean
 }
 
 const isTerminalPhase = (phase: string | undefined) => phase === "Succeeded" || phase === "Failed"
@@ -141,7 +143,8 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
         deleted: false,
         admission: admit(pod),
         startTime: pod.status?.startTime,
-        failures: new Map()
+        failures: new Map(),
+        annotated: false
       }
       records.set(uid, record)
       return record
@@ -227,15 +230,19 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
         Effect.asVoid
       )
 
-    // Runs on the pod's own worker fiber (PodWorkers), whose logs carry the pod from here on: cheaper
-    // than Effect.annotateLogs around each sync (25 Effect operations).
+    // Runs on the pod's own worker fiber (PodWorkers), whose logs carry the pod from its first sync on:
+    // cheaper than Effect.annotateLogs around each sync (25 Effect operations). A record lives as long
+    // as its worker, so annotating once per record is once per worker.
     const syncPod = (uid: string): Effect.Effect<PodWorkers.SyncOutcome, never, ContainerRuntime> =>
       Effect.gen(function* () {
         const record = records.get(uid)
-        yield* FiberRef.update(
-          FiberRef.currentLogAnnotations,
-          HashMap.set<string, unknown>("pod", record?.pod.metadata.name ?? uid)
-        )
+        if (record?.annotated !== true) {
+          yield* FiberRef.update(
+            FiberRef.currentLogAnnotations,
+            HashMap.set<string, unknown>("pod", record?.pod.metadata.name ?? uid)
+          )
+          if (record !== undefined) record.annotated = true
+        }
         const runtimePod = yield* RuntimePod.get(uid)
         const resync: PodWorkers.SyncOutcome = { done: false, resyncAfter: syncFrequency }
         if (record === undefined || record.deleted) {

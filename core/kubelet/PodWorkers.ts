@@ -6,10 +6,8 @@
  * runs between wakes. A worker ends when its sync says the pod is done and nothing is pending.
  */
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberMap from "effect/FiberMap"
 import type * as Scope from "effect/Scope"
 
 export interface SyncOutcome {
@@ -33,8 +31,8 @@ interface Worker {
   pending: boolean
   /** Resumes the worker while it waits for a request. */
   wake: (() => void) | undefined
-  /** When the pending timer fires (epoch millis), if one is set. */
-  timerDue: number | undefined
+  /** When the worker's wake is due (epoch millis), if one is set. */
+  due: number | undefined
 }
 
 /** How long a sync that died waits before it runs again (Kubernetes' pod worker backOffPeriod). */
@@ -50,7 +48,12 @@ export const make = <R>(
     const context = yield* Effect.context<R>()
     // Creating and retiring a worker each happen in one synchronous step, so a request never lands on a retiring worker.
     const workers = new Map<string, Worker>()
-    const timers = yield* FiberMap.make<string>()
+    /**
+     * The times a timer fiber sleeps until. Like the kubelet's one work queue of due pods (its
+     * `syncCh` tick), the workers' wakes share timers: a wake later than an armed time needs none
+     * of its own, since the timer that fires first looks for the next due wake and sleeps on to it.
+     */
+    const armed = new Set<number>()
 
     const runOnce = (uid: string) =>
       sync(uid).pipe(
@@ -64,14 +67,14 @@ export const make = <R>(
         )
       )
 
-    /** Waits until a sync is asked for. */
+    /**
+     * Waits until a sync is asked for. No canceler (it would cost a finalizer per wait): a worker is
+     * interrupted only as the scope closes, and the runtime ignores a resume after an interruption.
+     */
     const requested = (worker: Worker): Effect.Effect<void> =>
       Effect.async<void>((resume) => {
         if (worker.pending) return resume(Effect.void)
         worker.wake = () => resume(Effect.void)
-        return Effect.sync(() => {
-          worker.wake = undefined
-        })
       })
 
     const loop = (uid: string, worker: Worker): Effect.Effect<void, never, R> =>
@@ -82,47 +85,75 @@ export const make = <R>(
           const outcome = yield* runOnce(uid)
           if (outcome.done) {
             if (worker.pending) continue
-            workers.delete(uid)
-            return yield* FiberMap.remove(timers, uid)
+            return void workers.delete(uid)
           }
           if (outcome.resyncAfter !== undefined) yield* updateAfter(uid, outcome.resyncAfter)
         }
       })
 
+    const request = (worker: Worker) => {
+      worker.pending = true
+      const wake = worker.wake
+      worker.wake = undefined
+      wake?.()
+    }
+
     const update = (uid: string): Effect.Effect<void> =>
       Effect.suspend(() => {
         const existing = workers.get(uid)
-        if (existing !== undefined) {
-          existing.pending = true
-          const wake = existing.wake
-          existing.wake = undefined
-          wake?.()
-          return Effect.void
-        }
-        const worker: Worker = { pending: true, wake: undefined, timerDue: undefined }
+        if (existing !== undefined) return Effect.succeed(request(existing))
+        const worker: Worker = { pending: true, wake: undefined, due: undefined }
         workers.set(uid, worker)
         return Effect.asVoid(Effect.forkIn(Effect.provide(loop(uid, worker), context), scope))
       })
 
+    /** Whether a timer fires at `at` or before. */
+    const armedBy = (at: number) => {
+      for (const t of armed) if (t <= at) return true
+      return false
+    }
+
+    /** Sleeps until `at`, wakes the workers due by then, and sleeps on to the next due wake no other timer covers. */
+    const timer = (first: number): Effect.Effect<void> =>
+      Effect.clockWith((clock) => {
+        let at = first
+        const fire = Effect.suspend(() => {
+          armed.delete(at)
+          const now = clock.unsafeCurrentTimeMillis()
+          let next: number | undefined
+          for (const worker of workers.values()) {
+            const due = worker.due
+            if (due === undefined) continue
+            if (due <= now) {
+              worker.due = undefined
+              request(worker)
+            } else if (next === undefined || due < next) next = due
+          }
+          if (next === undefined || armedBy(next)) return Effect.succeed(false)
+          at = next
+          armed.add(at)
+          return Effect.succeed(true)
+        })
+        let more = true
+        return Effect.whileLoop({
+          while: () => more,
+          body: () => Effect.zipRight(clock.sleep(Duration.millis(at - clock.unsafeCurrentTimeMillis())), fire),
+          step: (again) => {
+            more = again
+          }
+        })
+      })
+
     const updateAfter = (uid: string, delay: Duration.DurationInput): Effect.Effect<void> =>
-      Effect.gen(function* () {
+      Effect.clockWith((clock) => {
         const worker = workers.get(uid)
-        if (worker === undefined) return
-        const millis = Duration.toMillis(delay)
-        const due = (yield* Clock.currentTimeMillis) + millis
-        if (worker.timerDue !== undefined && worker.timerDue <= due) return
-        worker.timerDue = due
-        yield* FiberMap.run(
-          timers,
-          uid,
-          Effect.zipRight(
-            Effect.sleep(Duration.millis(millis)),
-            Effect.suspend(() => {
-              worker.timerDue = undefined
-              return update(uid)
-            })
-          )
-        )
+        if (worker === undefined) return Effect.void
+        const due = clock.unsafeCurrentTimeMillis() + Duration.toMillis(delay)
+        if (worker.due !== undefined && worker.due <= due) return Effect.void
+        worker.due = due
+        if (armedBy(due)) return Effect.void
+        armed.add(due)
+        return Effect.asVoid(Effect.forkIn(timer(due), scope))
       })
 
     return { update, updateAfter, uids: () => [...workers.keys()] }

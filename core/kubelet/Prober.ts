@@ -209,37 +209,40 @@ export const make = (
       })
 
     const update = (pod: Pod, runtimePod: RuntimePod, previous: PodStatus | undefined) =>
-      Effect.gen(function* () {
-        const uid = pod.metadata.uid ?? ""
-        const readyIds = new Set(
-          (previous?.containerStatuses ?? []).flatMap((s) =>
-            s.ready === true && s.containerID !== undefined
-              ? [s.containerID.slice(s.containerID.indexOf("://") + 3)]
-              : []
-          )
-        )
-        for (const container of pod.spec?.containers ?? []) {
-          for (const kind of kinds) {
-            const probe = probeOf(container, kind)
-            if (probe === undefined) continue
-            const key = `${uid}\u0000${container.name}\u0000${kind}`
-            const target = RuntimePodOps.latest(runtimePod, container.name ?? "")
-            let w = workers.get(key)
-            if (w === undefined) {
-              const readyBefore = target !== undefined && readyIds.has(target.id)
-              w = { uid, kind, pod, container, probe, target, readyBefore, wake: yield* Queue.sliding<void>(1) }
-              workers.set(key, w)
-              yield* FiberMap.run(fibers, key, runWorker(w))
-              continue
+      // A pod without probes (their spec cannot change) has no workers: most syncs end here.
+      !(pod.spec?.containers ?? []).some((c) => kinds.some((kind) => probeOf(c, kind) !== undefined))
+        ? Effect.void
+        : Effect.gen(function* () {
+            const uid = pod.metadata.uid ?? ""
+            const readyIds = new Set(
+              (previous?.containerStatuses ?? []).flatMap((s) =>
+                s.ready === true && s.containerID !== undefined
+                  ? [s.containerID.slice(s.containerID.indexOf("://") + 3)]
+                  : []
+              )
+            )
+            for (const container of pod.spec?.containers ?? []) {
+              for (const kind of kinds) {
+                const probe = probeOf(container, kind)
+                if (probe === undefined) continue
+                const key = `${uid}\u0000${container.name}\u0000${kind}`
+                const target = RuntimePodOps.latest(runtimePod, container.name ?? "")
+                let w = workers.get(key)
+                if (w === undefined) {
+                  const readyBefore = target !== undefined && readyIds.has(target.id)
+                  w = { uid, kind, pod, container, probe, target, readyBefore, wake: yield* Queue.sliding<void>(1) }
+                  workers.set(key, w)
+                  yield* FiberMap.run(fibers, key, runWorker(w))
+                  continue
+                }
+                w.pod = pod
+                const moved = w.target?.id !== target?.id || w.target?.state !== target?.state
+                w.target = target
+                w.readyBefore = target !== undefined && readyIds.has(target.id)
+                if (moved) yield* Queue.offer(w.wake, undefined)
+              }
             }
-            w.pod = pod
-            const moved = w.target?.id !== target?.id || w.target?.state !== target?.state
-            w.target = target
-            w.readyBefore = target !== undefined && readyIds.has(target.id)
-            if (moved) yield* Queue.offer(w.wake, undefined)
-          }
-        }
-      })
+          })
 
     const removePod = (uid: string) =>
       Effect.forEach(

@@ -72,12 +72,16 @@ export const sameStates = (a: RuntimePod | undefined, b: RuntimePod | undefined)
 
 /** What the runtime holds of the pod with this uid (picked out, not grouped with every other pod's). */
 export const get = (uid: string): Effect.Effect<RuntimePod, RuntimeError, ContainerRuntime> =>
-  Effect.gen(function* () {
-    const runtime = yield* ContainerRuntime
-    const sandboxes = (yield* runtime.listSandboxes).filter((s) => s.pod.uid === uid)
-    const containers = (yield* runtime.listContainers).filter((c) => c.pod.uid === uid)
-    return { uid, sandboxes: sandboxes.sort(newestFirst), containers: containers.sort(newestFirst) }
-  })
+  // Plain steps, not Effect.gen: every sync of every pod starts here.
+  Effect.flatMap(ContainerRuntime, (runtime) =>
+    Effect.flatMap(runtime.listSandboxes, (sandboxes) =>
+      Effect.map(runtime.listContainers, (containers) => ({
+        uid,
+        sandboxes: sandboxes.filter((s) => s.pod.uid === uid).sort(newestFirst),
+        containers: containers.filter((c) => c.pod.uid === uid).sort(newestFirst)
+      }))
+    )
+  )
 
 /** The latest instance of the named container. */
 export const latest = (pod: RuntimePod, name: string): ContainerInfo | undefined =>

@@ -117,20 +117,25 @@ export const removePod = (runtimePod: RuntimePod.RuntimePod): Effect.Effect<void
  * The container garbage collector's per-pod rule (MaxPerPodContainer = 1): of each container's
  * exited instances only the newest stays, for `lastState`; an old sandbox goes once it is empty.
  */
-export const collectGarbage = (runtimePod: RuntimePod.RuntimePod): Effect.Effect<void, never, ContainerRuntime> =>
-  Effect.gen(function* () {
+export const collectGarbage = (runtimePod: RuntimePod.RuntimePod): Effect.Effect<void, never, ContainerRuntime> => {
+  const keptExited = new Set<string>()
+  const containers: Array<string> = []
+  for (const c of runtimePod.containers) {
+    if (c.state !== "Exited") continue
+    if (!keptExited.has(c.name)) keptExited.add(c.name)
+    else containers.push(c.id)
+  }
+  const sandboxes = runtimePod.sandboxes
+    .slice(1)
+    .filter((s) => s.state !== "Ready" && !runtimePod.containers.some((c) => c.sandboxId === s.id))
+  // Most syncs find nothing to remove: no effect then.
+  if (containers.length === 0 && sandboxes.length === 0) return Effect.void
+  return Effect.gen(function* () {
     const runtime = yield* ContainerRuntime
-    const keptExited = new Set<string>()
-    for (const c of runtimePod.containers) {
-      if (c.state !== "Exited") continue
-      if (!keptExited.has(c.name)) keptExited.add(c.name)
-      else yield* runtime.removeContainer(c.id)
-    }
-    for (const s of runtimePod.sandboxes.slice(1)) {
-      const used = runtimePod.containers.some((c) => c.sandboxId === s.id)
-      if (s.state !== "Ready" && !used) yield* runtime.removeSandbox(s.id)
-    }
+    for (const id of containers) yield* runtime.removeContainer(id)
+    for (const s of sandboxes) yield* runtime.removeSandbox(s.id)
   }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not collect garbage of pod ${runtimePod.uid}`, error)))
+}
 
 type StartOutcome = { readonly failure: StartFailure; readonly retryAfter: number } | undefined
 
