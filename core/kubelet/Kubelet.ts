@@ -86,7 +86,12 @@ const forgetting = (runtime: ContainerRuntime["Type"]): Effect.Effect<ContainerR
     return {
       ...runtime,
       listSandboxes: Effect.map(runtime.listSandboxes, (all) => all.filter((s) => !before.has(s.id))),
-      listContainers: Effect.map(runtime.listContainers, (all) => all.filter((c) => !before.has(c.id)))
+      listContainers: Effect.map(runtime.listContainers, (all) => all.filter((c) => !before.has(c.id))),
+      listPod: (podUid) =>
+        Effect.map(runtime.listPod(podUid), (listing) => ({
+          sandboxes: listing.sandboxes.filter((s) => !before.has(s.id)),
+          containers: listing.containers.filter((c) => !before.has(c.id))
+        }))
     }
   })
 

@@ -70,17 +70,15 @@ export const sameStates = (a: RuntimePod | undefined, b: RuntimePod | undefined)
   return true
 }
 
-/** What the runtime holds of the pod with this uid (picked out, not grouped with every other pod's). */
+/** What the runtime holds of the pod with this uid (its own listing, not every pod's). */
 export const get = (uid: string): Effect.Effect<RuntimePod, RuntimeError, ContainerRuntime> =>
   // Plain steps, not Effect.gen: every sync of every pod starts here.
   Effect.flatMap(ContainerRuntime, (runtime) =>
-    Effect.flatMap(runtime.listSandboxes, (sandboxes) =>
-      Effect.map(runtime.listContainers, (containers) => ({
-        uid,
-        sandboxes: sandboxes.filter((s) => s.pod.uid === uid).sort(newestFirst),
-        containers: containers.filter((c) => c.pod.uid === uid).sort(newestFirst)
-      }))
-    )
+    Effect.map(runtime.listPod(uid), (listing) => ({
+      uid,
+      sandboxes: [...listing.sandboxes].sort(newestFirst),
+      containers: [...listing.containers].sort(newestFirst)
+    }))
   )
 
 /** The latest instance of the named container. */

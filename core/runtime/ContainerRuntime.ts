@@ -123,6 +123,12 @@ export interface LogOptions {
   readonly tailLines?: number
 }
 
+/** What the runtime holds of one pod, in no particular order. */
+export interface PodListing {
+  readonly sandboxes: ReadonlyArray<Sandbox>
+  readonly containers: ReadonlyArray<ContainerInfo>
+}
+
 export class ContainerRuntime extends Context.Tag("minik8s/ContainerRuntime")<
   ContainerRuntime,
   {
@@ -144,6 +150,11 @@ export class ContainerRuntime extends Context.Tag("minik8s/ContainerRuntime")<
     readonly removeContainer: (id: string) => Effect.Effect<void, RuntimeError>
     /** This node's containers, every state. */
     readonly listContainers: Effect.Effect<ReadonlyArray<ContainerInfo>, RuntimeError>
+    /**
+     * The sandboxes and containers of the pod with this uid, every state: the listings filtered by
+     * the pod's uid, as Kubernetes' GetPodStatus asks CRI, so one pod's sync never waits on another's.
+     */
+    readonly listPod: (podUid: string) => Effect.Effect<PodListing, RuntimeError>
     readonly inspectContainer: (id: string) => Effect.Effect<ContainerInfo, RuntimeError | RuntimeNotFound>
     readonly probe: (
       containerId: string,

@@ -276,6 +276,13 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
       stopContainer,
       removeContainer,
       listContainers: Effect.sync(() => [...containers.values()].map((c) => c.info)),
+      listPod: (podUid) =>
+        Effect.sync(() => {
+          const [podSandboxes, podContainers] = [new Array<Sandbox>(), new Array<ContainerInfo>()]
+          for (const s of sandboxes.values()) if (s.pod.uid === podUid) podSandboxes.push(s)
+          for (const c of containers.values()) if (c.info.pod.uid === podUid) podContainers.push(c.info)
+          return { sandboxes: podSandboxes, containers: podContainers }
+        }),
       inspectContainer: (id) => Effect.map(record(id), (c) => c.info),
       probe: (id, probeAction) =>
         Effect.sync((): ProbeResult => {

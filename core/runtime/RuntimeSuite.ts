@@ -150,6 +150,34 @@ export const testRuntime = (
     )
 
     test(
+      "listPod shows the pod's own sandboxes and containers, in their states as they change, and no other pod's",
+      Effect.gen(function* () {
+        const runtime = yield* ContainerRuntime
+        yield* ensureImage
+        const [pod, other] = [podRef(), podRef()]
+        const sb = yield* sandbox(pod)
+        const otherSb = yield* sandbox(other)
+        const id = yield* runtime.createContainer(containerConfig(pod, sb.id, "main"))
+        yield* runtime.createContainer(containerConfig(other, otherSb.id, "main"))
+        const states = Effect.map(runtime.listPod(pod.uid), (listing) => ({
+          sandboxes: listing.sandboxes.map((s) => [s.id, s.state]),
+          containers: listing.containers.map((c) => [c.id, c.state])
+        }))
+        expect(yield* states).toEqual({ sandboxes: [[sb.id, "Ready"]], containers: [[id, "Created"]] })
+        yield* runtime.startContainer(id)
+        expect((yield* states).containers).toEqual([[id, "Running"]])
+        expect((yield* runtime.listContainers).find((c) => c.id === id)?.state).toBe("Running")
+        yield* runtime.stopContainer(id, 1)
+        expect((yield* states).containers).toEqual([[id, "Exited"]])
+        expect((yield* runtime.listContainers).find((c) => c.id === id)?.state).toBe("Exited")
+        yield* runtime.stopSandbox(sb.id)
+        yield* runtime.removeSandbox(sb.id)
+        expect(yield* states).toEqual({ sandboxes: [], containers: [] })
+        expect((yield* runtime.listPod(other.uid)).sandboxes.map((s) => s.id)).toEqual([otherSb.id])
+      })
+    )
+
+    test(
       "a container goes Created → Running → Exited → removed, with its pod, name, attempt and times",
       Effect.gen(function* () {
         const runtime = yield* ContainerRuntime

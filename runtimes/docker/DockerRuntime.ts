@@ -33,6 +33,7 @@ import {
   type ContainerType,
   isOwned,
   ownedBy,
+  podUidLabel,
   sandboxIdLabel,
   sandboxLabels,
   sandboxName
@@ -79,8 +80,10 @@ export const make = (options: DockerRuntimeOptions): RuntimeService => {
   const { call, docker } = engine
   const container = (id: string) => docker.getContainer(id)
 
-  // Finished containers never change again: their inspections are kept while they are listed.
-  const finished: Record<ContainerType, Map<string, Docker.ContainerInspectInfo>> = {
+  // A container's inspection changes only with its state (created, running, exited: the kubelet
+  // never restarts one in place), so a listing whose state matches the kept inspection reuses it;
+  // inspections are kept while their containers are listed.
+  const inspected: Record<ContainerType, Map<string, Docker.ContainerInspectInfo>> = {
     sandbox: new Map(),
     container: new Map()
   }
@@ -105,13 +108,19 @@ export const make = (options: DockerRuntimeOptions): RuntimeService => {
       docker.listContainers({ all: true, filters: { label: [...ownedBy(nodeName, type, extra)] }, abortSignal: signal })
     )
 
-  /** Inspections of this node's sandboxes or containers; ones removed meanwhile are left out. */
-  const inspectAll = (type: ContainerType) =>
+  /**
+   * Inspections of this node's sandboxes or containers (only the pod's, given its uid); ones removed
+   * meanwhile are left out. Inspecting a container waits while the engine starts it, so a pod's sync
+   * inspects its own containers only.
+   */
+  const inspectAll = (type: ContainerType, podUid?: string) =>
     Effect.gen(function* () {
-      const listed = yield* listOwn(type)
-      const cache = finished[type]
-      const present = new Set(listed.map((summary) => summary.Id))
-      for (const id of cache.keys()) if (!present.has(id)) cache.delete(id)
+      const listed = yield* listOwn(type, podUid === undefined ? {} : { [podUidLabel]: podUid })
+      const cache = inspected[type]
+      if (podUid === undefined) {
+        const present = new Set(listed.map((summary) => summary.Id))
+        for (const id of cache.keys()) if (!present.has(id)) cache.delete(id)
+      }
       const infos = yield* Effect.forEach(
         listed,
         (summary) => {
@@ -119,9 +128,7 @@ export const make = (options: DockerRuntimeOptions): RuntimeService => {
           if (known !== undefined && summary.State === known.State.Status) return Effect.succeed(Option.some(known))
           return Effect.tap(inspectRaw(summary.Id), (info) =>
             Effect.sync(() => {
-              if (Option.isSome(info) && ["exited", "dead"].includes(info.value.State.Status)) {
-                cache.set(summary.Id, info.value)
-              }
+              if (Option.isSome(info)) cache.set(summary.Id, info.value)
             })
           )
         },
@@ -330,6 +337,11 @@ export const make = (options: DockerRuntimeOptions): RuntimeService => {
     listContainers: Effect.map(inspectAll("container"), (infos) => infos.map(containerInfoOf)).pipe(
       Effect.mapError(Engine.toRuntimeError)
     ),
+    listPod: (podUid) =>
+      Effect.all({
+        sandboxes: Effect.map(inspectAll("sandbox", podUid), (infos) => infos.map(sandboxOf)),
+        containers: Effect.map(inspectAll("container", podUid), (infos) => infos.map(containerInfoOf))
+      }).pipe(Effect.mapError(Engine.toRuntimeError)),
     inspectContainer,
     probe,
     logs,

@@ -212,6 +212,7 @@ export const make = (options: SimRuntimeOptions): Effect.Effect<SimRuntime, neve
           )
         ),
       listContainers: call((r) => r.listContainers),
+      listPod: (podUid) => call((r) => r.listPod(podUid)),
       inspectContainer: (id) => call((r) => r.inspectContainer(id)),
       probe: (id, action, timeoutSeconds) => call((r) => r.probe(id, action, timeoutSeconds)),
       logs: (id, logOptions) => Stream.unwrap(call((r) => Effect.succeed(r.logs(id, logOptions)))),
