@@ -240,6 +240,11 @@ export const make = (): Effect.Effect<void, never, Client | SharedInformers | Sc
     const podKey = (pod: Pod) => `pod/${keyOf(pod)}`
     const taintsChanged = (a: ReadonlyArray<Taint> | undefined, b: ReadonlyArray<Taint> | undefined) =>
       canonical(noExecuteTaints(a)) !== canonical(noExecuteTaints(b))
+    // A pod on a node without NoExecute taints is left alone by handlePod, so its events are not
+    // queued. No taint is missed: handleNode records a node's taints and, in the same step, takes the
+    // pods the informer holds on it, so a pod added before that step is among them and one added
+    // after it sees the taints here. A deleted pod is queued while a countdown may be running for it.
+    const onTaintedNode = (pod: Pod) => taintedNodes.has(pod.spec?.nodeName ?? "")
     const podMoved = (a: Pod, b: Pod) =>
       a.spec?.nodeName !== b.spec?.nodeName || canonical(a.spec?.tolerations) !== canonical(b.spec?.tolerations)
 
@@ -256,9 +261,9 @@ export const make = (): Effect.Effect<void, never, Client | SharedInformers | Sc
           onDelete: (node) => queue.add(nodeKey(node.metadata.name ?? ""))
         })
         yield* pods.addHandler({
-          onAdd: (pod) => queue.add(podKey(pod)),
-          onUpdate: (old, pod) => (podMoved(old, pod) ? queue.add(podKey(pod)) : Effect.void),
-          onDelete: (pod) => queue.add(podKey(pod))
+          onAdd: (pod) => (onTaintedNode(pod) ? queue.add(podKey(pod)) : Effect.void),
+          onUpdate: (old, pod) => (podMoved(old, pod) && onTaintedNode(pod) ? queue.add(podKey(pod)) : Effect.void),
+          onDelete: (pod) => (onTaintedNode(pod) || scheduled.has(keyOf(pod)) ? queue.add(podKey(pod)) : Effect.void)
         })
         yield* Controller.run({ name: "taint-eviction-controller", queue }, (key) =>
           key.startsWith("node/") ? handleNode(key.slice("node/".length)) : handlePod(key.slice("pod/".length))
