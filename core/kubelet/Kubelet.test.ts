@@ -196,6 +196,33 @@ describe("Kubelet", () => {
     )
   )
 
+  it.effect("a running pod with nothing to do is not synced again until something about it changes", () =>
+    Effect.gen(function* () {
+      const runtime = yield* MemoryRuntime.make({ nodeName, images: ["nginx:1.27"] })
+      let syncs = 0
+      const counted = {
+        ...runtime,
+        listPod: (uid: string) =>
+          Effect.zipRight(
+            Effect.sync(() => syncs++),
+            runtime.listPod(uid)
+          )
+      }
+      yield* Kubelet.make(options).pipe(Effect.provideService(ContainerRuntime, counted))
+      const p = yield* create(pod("quiet"))
+      yield* until("quiet", (p) => expect(condition(p, "Ready")?.status).toBe("True"))
+      yield* TestClock.adjust("10 seconds")
+      const settled = syncs
+      // Five periodic resyncs' worth of time: each would find the same, so none runs.
+      yield* TestClock.adjust("5 minutes")
+      expect(syncs).toBe(settled)
+      // A change still syncs the pod at once: the container's exit restarts it.
+      yield* runtime.crash((yield* instances(runtime, p, "main"))[0].id, 1)
+      yield* until("quiet", (p) => expect(statusOf(p, "main")?.restartCount).toBe(1))
+      expect(syncs).toBeGreaterThan(settled)
+    }).pipe(Effect.scoped, Effect.provide(TestCluster.layer()), TestCluster.seeded())
+  )
+
   it.effect("restartPolicy Never: a failed container fails the pod, and it is not restarted", () =>
     withKubelet((runtime) =>
       Effect.gen(function* () {

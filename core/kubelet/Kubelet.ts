@@ -71,6 +71,9 @@ const runtimeTypeOf = (version: string) => {
   return at < 0 ? version : version.slice(0, at)
 }
 
+/** A sync's outcome when the pod needs no sync until something about it changes. */
+const quiet: PodWorkers.SyncOutcome = { done: false }
+
 /** What a sync with nothing to do in the runtime did. */
 const nothingDone: SyncPod.SyncResult = { failures: new Map(), retryAfter: undefined }
 
@@ -307,6 +310,11 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
         const retryAfter = written
           ? result.retryAfter
           : Math.min(result.retryAfter ?? statusRetryMillis, statusRetryMillis)
+        // Nothing to do, status written, no retry due: a periodic sync would find the same, since every
+        // input of a sync (the pod, the runtime's events and relist, probe verdicts) asks for one through
+        // `update`. So the pod waits for that instead: Kubernetes' resync, which changes nothing for such
+        // a pod, costs nothing here.
+        if (idle && retryAfter === undefined) return quiet
         return retryAfter === undefined
           ? resync
           : { done: false, resyncAfter: Duration.millis(Math.min(retryAfter, Duration.toMillis(syncFrequency))) }

@@ -2,8 +2,8 @@
  * The kubelet's pod workers (Kubernetes' `podWorkers`): one fiber per pod uid runs that pod's
  * syncs one after another, so a pod is never synced twice at once and requests made during a
  * sync fold into one more. Each sync says when it wants to run again (a backoff's expiry, a
- * probe's next verdict, the periodic resync); only the earliest such wake is kept, and nothing
- * runs between wakes. A worker ends when its sync says the pod is done and nothing is pending.
+ * probe's next verdict, the periodic resync), or that only a request will do; only the earliest
+ * such wake is kept, and nothing runs between wakes. A worker ends when its sync says the pod is done and nothing is pending.
  */
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
@@ -13,7 +13,7 @@ import type * as Scope from "effect/Scope"
 export interface SyncOutcome {
   /** The pod is gone and cleaned up: its worker may end. */
   readonly done: boolean
-  /** Sync again after this long at the latest. */
+  /** Sync again after this long at the latest; none: only when `update` asks. */
   readonly resyncAfter?: Duration.Duration
 }
 
@@ -87,7 +87,9 @@ export const make = <R>(
             if (worker.pending) continue
             return void workers.delete(uid)
           }
-          if (outcome.resyncAfter !== undefined) yield* updateAfter(uid, outcome.resyncAfter)
+          // A sync that wants no wake supersedes the wakes earlier syncs set.
+          if (outcome.resyncAfter === undefined) worker.due = undefined
+          else yield* updateAfter(uid, outcome.resyncAfter)
         }
       })
 
