@@ -3,7 +3,8 @@
  * syncs one after another, so a pod is never synced twice at once and requests made during a
  * sync fold into one more. Each sync says when it wants to run again (a backoff's expiry, a
  * probe's next verdict, the periodic resync), or that only a request will do; only the earliest
- * such wake is kept, and nothing runs between wakes. A worker ends when its sync says the pod is done and nothing is pending.
+ * such wake is kept, and nothing runs between wakes. A worker ends when its sync says the pod is
+ * done and nothing is pending.
  */
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
