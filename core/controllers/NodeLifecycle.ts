@@ -151,6 +151,17 @@ const refill = (t: ZoneTainter, now: number) => {
 /** Attempts at one node's health update per pass (NodeHealthUpdateRetry). */
 const healthUpdateRetries = 5
 
+/** Adds a node's Ready condition to its zone's, in place (a pass visits thousands of nodes). */
+const observeZone = (
+  zones: Map<string, Array<NodeCondition | undefined>>,
+  zone: string,
+  ready: NodeCondition | undefined
+): void => {
+  const conditions = zones.get(zone)
+  if (conditions === undefined) zones.set(zone, [ready])
+  else conditions.push(ready)
+}
+
 /**
  * Starts the node-lifecycle controller (and the taint-eviction controller unless disabled) in
  * the current scope; returns once started.
@@ -367,7 +378,6 @@ export const make = (
      */
     const assessNodeHealth = (node: Node, now: number): HealthAssessment => {
       const name = node.metadata.name ?? ""
-      const created = timeMillis(node.metadata.creationTimestamp) ?? now
       const currentReady = readyCondition(node)
       let saved = health.get(name)
       let observed: NodeCondition
@@ -382,7 +392,11 @@ export const make = (
         grace = startupGrace
         saved =
           saved === undefined
-            ? { probeTimestamp: created, ready: undefined, leaseRenewTime: undefined }
+            ? {
+                probeTimestamp: timeMillis(node.metadata.creationTimestamp) ?? now,
+                ready: undefined,
+                leaseRenewTime: undefined
+              }
             : { ...saved, ready: undefined }
       } else {
         observed = currentReady
@@ -498,8 +512,7 @@ export const make = (
       // Most nodes, most passes: done here, without an Effect per node (undefined: nothing left to run).
       if (isSteady(assessment)) {
         if (node.metadata.labels?.[excludeDisruptionLabel] === undefined) {
-          const zone = zoneKey(node)
-          zones.set(zone, [...(zones.get(zone) ?? []), assessment.current])
+          observeZone(zones, zoneKey(node), assessment.current)
         }
         removeFromTainter(node)
         nodesToRetry.delete(name)
@@ -512,8 +525,7 @@ export const make = (
         }
         const { observed, current } = result.right
         if (node.metadata.labels?.[excludeDisruptionLabel] === undefined) {
-          const zone = zoneKey(node)
-          zones.set(zone, [...(zones.get(zone) ?? []), current])
+          observeZone(zones, zoneKey(node), current)
         }
         if (current !== undefined) {
           yield* processTaintBasedEviction(result.right.node, observed).pipe(
