@@ -15,7 +15,7 @@ import { type Node, Nodes } from "../api/Node.js"
 import { type Pod, type PodCondition, Pods } from "../api/Pod.js"
 import { rfc3339 } from "../api/time.js"
 import { Client } from "../client/Client.js"
-import { keyOf } from "../informer/Informer.js"
+import { byNodeName, keyOf } from "../informer/Informer.js"
 import { SharedInformers } from "../informer/SharedInformers.js"
 import { planted } from "../testing/KnownBugs.js"
 import { isPodTerminal } from "./PodConditions.js"
@@ -39,6 +39,19 @@ export const defaults = {
 /** The taint that lets PodGC delete the terminating pods of a node that is down for good. */
 export const outOfServiceTaintKey = "node.kubernetes.io/out-of-service"
 
+/** PodGC's own index of the pods: terminal ones, and ones being deleted. */
+const byState = "podgc-state"
+const terminal = "terminal"
+const terminating = "terminating"
+const stateOf = (pod: Pod): Array<string> => {
+  const states: Array<string> = []
+  if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") states.push(terminal)
+  if (pod.metadata.deletionTimestamp !== undefined) states.push(terminating)
+  return states
+}
+
+const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
 const notReady = (node: Node) => node.status?.conditions?.find((c) => c.type === "Ready")?.status !== "True"
 
 const orphaned: PodCondition = {
@@ -61,6 +74,9 @@ export const make = (options: PodGCOptions = {}): Effect.Effect<void, never, Cli
         0
       : Duration.toMillis(Duration.decode(options.quarantine ?? defaults.quarantine))
     const threshold = options.terminatedPodThreshold ?? defaults.terminatedPodThreshold
+    // A pass reads these instead of every pod when it can: a cluster has tens of thousands of pods
+    // and, most passes, none to collect.
+    pods.addIndexer(byState, stateOf)
     // Missing node name → when its quarantine ends (epoch millis).
     const quarantined = new Map<string, number>()
 
@@ -95,11 +111,12 @@ export const make = (options: PodGCOptions = {}): Effect.Effect<void, never, Cli
       )
 
     const gcTerminated = (all: ReadonlyArray<Pod>) => {
-      if (threshold <= 0) return Effect.void
+      if (threshold <= 0 || pods.byIndex(byState, terminal).length <= threshold) return Effect.void
       const terminated = all.filter((pod) => pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed")
       if (terminated.length <= threshold) return Effect.void
       const oldest = terminated
-        .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""))
+        // RFC 3339 times of one format order as strings (localeCompare is far slower on thousands).
+        .sort((a, b) => compareStrings(a.metadata.creationTimestamp ?? "", b.metadata.creationTimestamp ?? ""))
         .slice(0, terminated.length - threshold)
       return forceDeleteAll(oldest)
     }
@@ -107,6 +124,8 @@ export const make = (options: PodGCOptions = {}): Effect.Effect<void, never, Cli
     /** The pods force-deleted one after another; nothing at all (no Effect step per pod) for none. */
     const forceDeleteAll = (doomed: ReadonlyArray<Pod>) =>
       doomed.length === 0 ? Effect.void : Effect.forEach(doomed, (pod) => forceDelete(pod), { discard: true })
+
+    const anyTerminating = () => pods.byIndex(byState, terminating).length > 0
 
     const gcTerminating = (all: ReadonlyArray<Pod>) =>
       forceDeleteAll(
@@ -120,13 +139,12 @@ export const make = (options: PodGCOptions = {}): Effect.Effect<void, never, Cli
 
     const gcOrphaned = (all: ReadonlyArray<Pod>, now: number) =>
       Effect.gen(function* () {
-        const existing = new Set(nodes.list().map((n) => n.metadata.name ?? ""))
-        for (const pod of all) {
-          const nodeName = pod.spec?.nodeName ?? ""
-          if (nodeName !== "" && !existing.has(nodeName) && !quarantined.has(nodeName)) {
+        // The nodes pods are bound to, against the informer's (a Node's key is its name).
+        for (const nodeName of pods.indexValues(byNodeName)) {
+          if (!quarantined.has(nodeName) && nodes.get(nodeName) === undefined)
             quarantined.set(nodeName, now + quarantine)
-          }
         }
+        const existing = new Set([...quarantined.keys()].filter((name) => nodes.get(name) !== undefined))
         const deleted = new Set<string>()
         for (const [name, readyAt] of [...quarantined]) {
           if (readyAt > now) continue
@@ -135,6 +153,7 @@ export const make = (options: PodGCOptions = {}): Effect.Effect<void, never, Cli
           const exists = yield* Effect.either(nodeExists(name))
           if (exists._tag === "Right" && !exists.right) deleted.add(name)
         }
+        if (deleted.size === 0) return
         for (const pod of all) if (deleted.has(pod.spec?.nodeName ?? "")) yield* forceDelete(pod, orphaned)
       })
 
@@ -146,9 +165,9 @@ export const make = (options: PodGCOptions = {}): Effect.Effect<void, never, Cli
     const gc = Effect.gen(function* () {
       const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
       yield* gcTerminated(pods.list())
-      yield* gcTerminating(pods.list())
+      if (anyTerminating()) yield* gcTerminating(pods.list())
       yield* gcOrphaned(pods.list(), now)
-      yield* gcUnscheduledTerminating(pods.list())
+      if (anyTerminating()) yield* gcUnscheduledTerminating(pods.list())
     })
 
     yield* Effect.forkScoped(

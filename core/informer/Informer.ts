@@ -78,6 +78,8 @@ export interface InformerOptions {
   readonly fieldSelector?: string
   /** Call every handler's `onUpdate(obj, obj)` for every cached object this often; omitted or zero: never. */
   readonly resyncPeriod?: Duration.DurationInput
+  /** A watch lasts between this and twice this, then resumes (client-go's `MinWatchTimeout`); default 5 minutes. */
+  readonly minWatchTimeout?: Duration.DurationInput
 }
 
 export interface Informer<A extends KubeObject> {
@@ -88,6 +90,8 @@ export interface Informer<A extends KubeObject> {
   readonly list: () => ReadonlyArray<A>
   /** The cached objects filed under `value` in the named index. */
   readonly byIndex: (index: string, value: string) => ReadonlyArray<A>
+  /** The values the named index files cached objects under now (client-go's `ListIndexFuncValues`). */
+  readonly indexValues: (index: string) => ReadonlyArray<string>
   /** Adds an index (built over the current cache at once); a name already taken is replaced. */
   readonly addIndexer: (name: string, index: IndexFunc<A>) => void
   /**
@@ -126,7 +130,7 @@ const nodeNameIndex: IndexFunc<KubeObject> = (obj) => {
 }
 
 /** A watch lasts 5 to 10 minutes (client-go's randomised `minWatchTimeout`), then resumes from its last resourceVersion. */
-const minWatchTimeoutSeconds = 300
+const defaultMinWatchTimeout = Duration.minutes(5)
 
 /** A watch that ends sooner than this without a single event counts as failed (client-go's "very short watch"). */
 const shortWatchMillis = 1000
@@ -196,6 +200,7 @@ export const make = <A extends KubeObject>(
     let hasSynced = false
     let resourceVersion = ""
 
+    const minWatchTimeoutSeconds = Duration.toSeconds(options.minWatchTimeout ?? defaultMinWatchTimeout)
     const selection: ListOptions = {
       ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
       ...(options.labelSelector === undefined ? {} : { labelSelector: options.labelSelector }),
@@ -350,6 +355,7 @@ export const make = <A extends KubeObject>(
       get: cache.get,
       list: cache.list,
       byIndex: cache.byIndex,
+      indexValues: cache.indexValues,
       addIndexer: cache.addIndexer,
       addHandler: (handler) =>
         lock

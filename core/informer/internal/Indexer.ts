@@ -10,6 +10,8 @@ export interface Indexer<A> {
   readonly list: () => ReadonlyArray<A>
   readonly keys: () => ReadonlyArray<string>
   readonly byIndex: (index: string, value: string) => ReadonlyArray<A>
+  /** The values the named index files objects under now (client-go's `ListIndexFuncValues`). */
+  readonly indexValues: (index: string) => ReadonlyArray<string>
   readonly addIndexer: (name: string, index: IndexFunc<A>) => void
   /** Stores `obj` under `key`; returns what was there. */
   readonly put: (key: string, obj: A) => A | undefined
@@ -61,6 +63,10 @@ export const make = <A>(indexers: Readonly<Record<string, IndexFunc<A>>>): Index
     byIndex: (name, value) => {
       const keys = indexes.get(name)?.keysByValue.get(value)
       return keys === undefined ? [] : Array.from(keys, (key) => items.get(key)!)
+    },
+    indexValues: (name) => {
+      const index = indexes.get(name)
+      return index === undefined ? [] : Array.from(index.keysByValue.keys())
     },
     addIndexer,
     put: (key, obj) => {
