@@ -94,6 +94,19 @@ const send = (subscriber: Subscriber, events: ReadonlyArray<WatchEvent>): void =
   if (i < events.length) subscriber.sink.events(i === 0 ? events : events.slice(i))
 }
 
+/** Whether the event is of an object that has, or had, the trigger's value. */
+const triggers = (trigger: Trigger, event: WatchEvent): boolean =>
+  trigger.of(event.entry.value as unknown as KubeObject) === trigger.value ||
+  (event.previous !== undefined && trigger.of(event.previous.value as unknown as KubeObject) === trigger.value)
+
+/** Hands a new subscriber the recent events after its `from`: a pinned one only those of its value, as `dispatch` does. */
+const replay = (subscriber: Subscriber, window: ReadonlyArray<WatchEvent>): void => {
+  const trigger = subscriber.trigger
+  if (trigger === undefined) return send(subscriber, window)
+  const mine = window.filter((event) => event.revision > subscriber.from && triggers(trigger, event))
+  if (mine.length > 0) subscriber.sink.events(mine)
+}
+
 const sendAll = (subscribers: Set<Subscriber> | undefined, event: ReadonlyArray<WatchEvent>): void => {
   if (subscribers !== undefined) for (const subscriber of subscribers) send(subscriber, event)
 }
@@ -237,7 +250,7 @@ export const make = (store: Store["Type"]): Cacher => {
   ): Effect.Effect<Watching> =>
     Effect.sync(() => {
       const subscriber: Subscriber = { from, sink, trigger }
-      send(subscriber, feed.window)
+      replay(subscriber, feed.window)
       add(feed, subscriber)
       // The last watcher to leave stops the store watch; after the store ended it, any leaving one does.
       const leave = Effect.suspend(() => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as MemoryStore from "../store/MemoryStore.js"
@@ -154,8 +155,27 @@ describe("watch", () => {
       yield* send(h, "POST", pods, { json: pod("a") })
       const response = yield* h.handle(request("GET", pods, { query: { watch: "1", timeoutSeconds: "30" } }))
       const lines = yield* Effect.fork(watchLines(response, 100))
-      yield* TestClock.adjust("30 seconds")
+      yield* TestClock.adjust("29 seconds")
+      expect(Option.isNone(yield* Fiber.poll(lines))).toBe(true)
+      yield* TestClock.adjust("1 second")
       expect(summary(yield* Fiber.join(lines))).toEqual(["ADDED a"])
+    })
+  )
+
+  it.effect("the last bookmark comes 2 s before timeoutSeconds, however long the bookmark interval", () =>
+    Effect.gen(function* () {
+      const h = yield* harness({ bookmarkInterval: "60 seconds" })
+      const query = { watch: "1", allowWatchBookmarks: "true", timeoutSeconds: "30" }
+      const lines = yield* Effect.fork(watchLines(yield* h.handle(request("GET", pods, { query })), 100))
+      yield* send(h, "POST", pods, { json: pod("a") })
+      yield* TestClock.adjust("27 seconds")
+      yield* send(h, "POST", pods, { json: pod("b") })
+      const revision = yield* h.store.revision
+      yield* TestClock.adjust("1 second")
+      yield* TestClock.adjust("2 seconds")
+      const got = yield* Fiber.join(lines)
+      expect(summary(got)).toEqual(["ADDED a", "ADDED b", "BOOKMARK"])
+      expect((got[2]!.object as any).metadata.resourceVersion).toBe(String(revision))
     })
   )
 

@@ -3,8 +3,8 @@
  * resourceVersion (or with "0") it starts with ADDED for every selected object, then follows
  * changes after that list's revision; with N it follows changes after N, and a compacted N gives
  * one ERROR line with a 410 Expired Status. Objects entering or leaving the selection arrive as
- * ADDED and DELETED; bookmarks come every `bookmarkInterval` of Clock time when asked for, and
- * `timeoutSeconds` ends the stream. A store failure ends it after an ERROR line.
+ * ADDED and DELETED; bookmarks come every `bookmarkInterval` of Clock time when asked for, and 2 s
+ * before `timeoutSeconds` ends the stream. A store failure ends it after an ERROR line.
  */
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
@@ -57,25 +57,29 @@ const lineOf = (
   predicate: SelectionPredicate.SelectionPredicate,
   event: WatchEvent
 ): Line | undefined => {
-  const selects = (value: unknown) => SelectionPredicate.matches(rt, predicate, value as KubeObject)
-  // Stamped only once selected: most watchers skip most events.
-  const object = () => ResourceVersion.stamp(event.entry, event.revision)
+  // Stamped only once selected: most watchers skip most events. No closures: this runs per watcher per event.
   switch (event.type) {
     case "ADDED":
-      return selects(event.entry.value) ? { type: "ADDED", object: object() } : undefined
     case "DELETED":
-      return selects(event.entry.value) ? { type: "DELETED", object: object() } : undefined
+      return SelectionPredicate.matches(rt, predicate, event.entry.value as unknown as KubeObject)
+        ? { type: event.type, object: ResourceVersion.stamp(event.entry, event.revision) }
+        : undefined
     case "MODIFIED": {
-      const was = event.previous !== undefined && selects(event.previous.value)
-      const is = selects(event.entry.value)
-      if (was && is) return { type: "MODIFIED", object: object() }
-      if (is) return { type: "ADDED", object: object() }
+      const was =
+        event.previous !== undefined &&
+        SelectionPredicate.matches(rt, predicate, event.previous.value as unknown as KubeObject)
+      const is = SelectionPredicate.matches(rt, predicate, event.entry.value as unknown as KubeObject)
+      if (was && is) return { type: "MODIFIED", object: ResourceVersion.stamp(event.entry, event.revision) }
+      if (is) return { type: "ADDED", object: ResourceVersion.stamp(event.entry, event.revision) }
       // The object left the selection: the client gets its last selected state, at this revision.
       if (was) return { type: "DELETED", object: ResourceVersion.stamp(event.previous!, event.revision) }
       return undefined
     }
   }
 }
+
+/** How long before a watch's timeout its last bookmark comes, ms (Kubernetes' cacher: 2 s). */
+const beforeTimeout = 2000
 
 const bookmark = (rt: Resource, revision: Revision): Line => ({
   type: "BOOKMARK",
@@ -234,11 +238,19 @@ const delivered = (
       wake()
     }
     // One fiber for both bookmarks and the timeout (a fiber costs kilobytes, and every informer watch has both);
-    // a plain loop, as Effect.forever would also yield to the scheduler at every turn. A tick due at the timeout comes after it.
+    // a plain loop, as Effect.forever would also yield to the scheduler at every turn. As Kubernetes'
+    // cacher does, the last bookmark comes 2 s before the timeout, so the client resumes from a
+    // recent revision however long the interval; a tick due later comes after the timeout.
     const every = bookmarks === undefined ? undefined : Duration.toMillis(bookmarks)
     const timer = (untilTimeout: number | undefined): Effect.Effect<void> => {
-      if (untilTimeout !== undefined && (every === undefined || untilTimeout <= every))
-        return Effect.zipRight(Effect.sleep(untilTimeout), Effect.sync(timeOut))
+      if (untilTimeout !== undefined && (every === undefined || untilTimeout <= every)) {
+        const end = (after: number) => Effect.zipRight(Effect.sleep(after), Effect.sync(timeOut))
+        if (every === undefined || untilTimeout <= beforeTimeout) return end(untilTimeout)
+        return Effect.zipRight(
+          Effect.sleep(untilTimeout - beforeTimeout),
+          Effect.suspend(() => (tick(), end(beforeTimeout)))
+        )
+      }
       if (every === undefined) return Effect.void
       return Effect.flatMap(Effect.sleep(every), () => {
         tick()
