@@ -47,6 +47,8 @@ export interface ExperimentOptions {
   readonly syncFrequency?: number
   /** The kubelets' PLEG relist period, ms; default `nodePeriods.relistPeriod`. */
   readonly relistPeriod?: number
+  /** The API server's bookmark interval and the kubelets' minimum watch timeout, ms; default Kubernetes' (1m, 5m). */
+  readonly watchPeriod?: number
   /** Sample the cluster every this many simulated ms; default: the horizon ÷ 300, at least 1 s. */
   readonly sampleEvery?: number
   /** Told the simulated ms reached (from the start of arrivals) now and then. */
@@ -117,8 +119,12 @@ export const run = async (workload: Workload, options: ExperimentOptions): Promi
       },
       kubelet: {
         syncFrequency: options.syncFrequency ?? nodePeriods.syncFrequency,
-        runtimeRelistPeriod: options.relistPeriod ?? nodePeriods.relistPeriod
-      }
+        runtimeRelistPeriod: options.relistPeriod ?? nodePeriods.relistPeriod,
+        ...(options.watchPeriod === undefined ? {} : { minWatchTimeout: options.watchPeriod })
+      },
+      ...(options.watchPeriod === undefined ? {} : { bookmarkInterval: options.watchPeriod }),
+      // Kubernetes checks nodes 8 times per grace period (5 s of 40 s); the grace follows the heartbeat.
+      nodeMonitorPeriod: spec.timing.nodeMonitorGracePeriod / 8
     })
     const client = cluster.client
     const scope = yield* Effect.scope

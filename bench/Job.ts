@@ -19,6 +19,7 @@ export interface Job {
   readonly heartbeatInterval?: number
   readonly syncFrequency?: number
   readonly relistPeriod?: number
+  readonly watchPeriod?: number
   /** `--plugins FILE`: a module exporting `registry` and/or `profiles` (user plugins and profiles). */
   readonly plugins?: string
 }
@@ -47,6 +48,7 @@ export const runJob = async (
     ...(job.heartbeatInterval === undefined ? {} : { heartbeatInterval: job.heartbeatInterval }),
     ...(job.syncFrequency === undefined ? {} : { syncFrequency: job.syncFrequency }),
     ...(job.relistPeriod === undefined ? {} : { relistPeriod: job.relistPeriod }),
+    ...(job.watchPeriod === undefined ? {} : { watchPeriod: job.watchPeriod }),
     ...(onProgress === undefined ? {} : { onProgress })
   })
 }

@@ -19,19 +19,22 @@ export interface PolicySize {
   readonly heartbeatInterval?: number
   readonly syncFrequency?: number
   readonly relistPeriod?: number
+  /** The bookmark interval and the kubelets' minimum watch timeout, ms (Kubernetes' when omitted). */
+  readonly watchPeriod?: number
 }
 
 /** Small: 20 nodes, 500 pods over 10 minutes. */
 export const quick: PolicySize = { workload: "heavy-tailed:nodes=20,pods=500,span=10m", profile: "least-allocated" }
 /** The issue's table size: 100 nodes, 5,000 pods. */
 export const normal: PolicySize = { workload: "heavy-tailed:nodes=100,pods=5000", profile: "least-allocated" }
-/** The issue's scale: 5,000 nodes, 100,000 pods arriving over a simulated day; node periods of an hour. */
+/** The issue's scale: 5,000 nodes, 100,000 pods arriving over a simulated day; node and watch periods of an hour. */
 export const scale: PolicySize = {
   workload: "uniform:nodes=5000,pods=100000,span=1d",
   profile: "least-allocated",
   heartbeatInterval: 3_600_000,
   syncFrequency: 3_600_000,
-  relistPeriod: 3_600_000
+  relistPeriod: 3_600_000,
+  watchPeriod: 3_600_000
 }
 
 export const policyRows = async (size: PolicySize): Promise<Row[]> => {
@@ -47,6 +50,7 @@ export const policyRows = async (size: PolicySize): Promise<Row[]> => {
     ...(size.heartbeatInterval === undefined ? {} : { heartbeatInterval: size.heartbeatInterval }),
     ...(size.syncFrequency === undefined ? {} : { syncFrequency: size.syncFrequency }),
     ...(size.relistPeriod === undefined ? {} : { relistPeriod: size.relistPeriod }),
+    ...(size.watchPeriod === undefined ? {} : { watchPeriod: size.watchPeriod }),
     onProgress: (simulated, horizon) => progress(`${suite}: ${Math.floor((100 * simulated) / horizon)}%`)
   })
   progress("")

@@ -70,6 +70,7 @@ describe("minik8s bench", () => {
     [["--workload", tiny, "--baseline", "drf"], `--baseline: "drf" is not one of --profiles`],
     [["--workload", tiny, "--repeat", "0"], "--repeat: must be at least 1"],
     [["--workload", tiny, "--heartbeat", "soon"], "--heartbeat: "],
+    [["--workload", tiny, "--watch-period", "500ms"], "--watch-period: must be at least 1s"],
     [["--workload", badWorkload], `${badWorkload}:9:`],
     [["--workload", tiny, "--plugins", "/nonexistent/plugins.ts"], "--plugins /nonexistent/plugins.ts: "]
   ])("refuses %j with one line and exit 2", { timeout: 60_000 }, async (args, message) => {

@@ -35,6 +35,7 @@ export interface BenchFlags {
   readonly heartbeat: string | undefined
   readonly syncFrequency: string | undefined
   readonly relist: string | undefined
+  readonly watchPeriod: string | undefined
   /** Print the workload (as a workload file, or as a scenario under the first profile) instead of running it. */
   readonly export: "workload" | "scenario" | undefined
 }
@@ -47,11 +48,12 @@ export const bench = (flags: BenchFlags): Effect.Effect<number> =>
     if (flags.repeat < 1) return yield* invalid("--repeat: must be at least 1")
     if (flags.workers !== undefined && flags.workers < 1) return yield* invalid("--workers: must be at least 1")
     // Node periods not given are the bench's defaults (Experiment.nodePeriods).
-    const periods: Partial<Record<"heartbeatInterval" | "syncFrequency" | "relistPeriod", number>> = {}
+    const periods: Partial<Record<"heartbeatInterval" | "syncFrequency" | "relistPeriod" | "watchPeriod", number>> = {}
     for (const [key, flag, written] of [
       ["heartbeatInterval", "heartbeat", flags.heartbeat],
       ["syncFrequency", "sync-frequency", flags.syncFrequency],
-      ["relistPeriod", "relist", flags.relist]
+      ["relistPeriod", "relist", flags.relist],
+      ["watchPeriod", "watch-period", flags.watchPeriod]
     ] as const) {
       if (written === undefined) continue
       const period = parseDuration(written)

@@ -574,6 +574,12 @@ const benchCommand = Command.make(
         "kubelets' runtime relist period (default 5m, as Evented PLEG; the kubelet's own is 10s)"
       ),
       Options.optional
+    ),
+    watchPeriod: Options.text("watch-period").pipe(
+      Options.withDescription(
+        "API server bookmark interval and kubelets' minimum watch timeout (default 1m and 5m, Kubernetes'; longer simulates thousands of nodes faster)"
+      ),
+      Options.optional
     )
   },
   (o) =>
@@ -594,6 +600,7 @@ const benchCommand = Command.make(
             heartbeat: Option.getOrUndefined(o.heartbeat),
             syncFrequency: Option.getOrUndefined(o.syncFrequency),
             relist: Option.getOrUndefined(o.relist),
+            watchPeriod: Option.getOrUndefined(o.watchPeriod),
             export: Option.getOrUndefined(o.export)
           })
       ),

@@ -445,6 +445,25 @@ describe("Informer", () => {
     )
   )
 
+  it.effect("renews its watch after minWatchTimeout to twice that", () =>
+    runLinked(
+      Effect.gen(function* () {
+        const link = yield* Link
+        const informer = yield* Informer.make(Pods, { minWatchTimeout: "1 hour" })
+        yield* informer.waitForSync
+        const before = link.requests()
+        yield* TestClock.adjust("59 minutes")
+        expect(link.requests()).toBe(before)
+        // One watch request every 1 to 2 hours: 10 hours hold 5 to 10 renewals.
+        yield* TestClock.adjust("10 hours")
+        expect(link.requests() - before).toBeGreaterThanOrEqual(5)
+        expect(link.requests() - before).toBeLessThanOrEqual(10)
+        yield* link.writer.create(Pods, pod("a"))
+        yield* TestCluster.eventually(Effect.sync(() => expect(names(informer.list())).toEqual(["a"])))
+      })
+    )
+  )
+
   it.effect("backs off while the server is unreachable instead of looping", () =>
     runLinked(
       Effect.gen(function* () {

@@ -111,13 +111,13 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
     const client = yield* Client
     const scope = yield* Effect.scope
     const nodeName = options.nodeName
-    const { syncFrequency, runtimeRelistPeriod, maxContainerRestartBackoff } = periods(options)
+    const { syncFrequency, runtimeRelistPeriod, minWatchTimeout, maxContainerRestartBackoff } = periods(options)
     const hostIP = options.nodeIP ?? NodeStatus.defaultNodeIP(nodeName)
 
     yield* NodeStatus.run(options)
     const recorder = yield* EventRecorder.make("kubelet", nodeName)
     const statusWriter = yield* StatusWriter.make
-    const informer = yield* Informer.make(Pods, { fieldSelector: `spec.nodeName=${nodeName}` })
+    const informer = yield* Informer.make(Pods, { fieldSelector: `spec.nodeName=${nodeName}`, minWatchTimeout })
     const maxBackoff = Duration.toMillis(maxContainerRestartBackoff)
     const ctx: SyncPod.SyncContext = {
       recorder,

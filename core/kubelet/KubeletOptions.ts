@@ -20,6 +20,8 @@ export interface KubeletOptions {
   readonly syncFrequency?: Duration.DurationInput
   /** How often the runtime is listed besides its events (the PLEG relist); default 10 s. */
   readonly runtimeRelistPeriod?: Duration.DurationInput
+  /** Its informers' watches last between this and twice this, then resume; default 5 minutes (client-go's). */
+  readonly minWatchTimeout?: Duration.DurationInput
   /** The cap of CrashLoopBackOff and ImagePullBackOff; default 300 s. */
   readonly maxContainerRestartBackoff?: Duration.DurationInput
   /**
@@ -34,6 +36,7 @@ export const defaults = {
   heartbeatInterval: Duration.seconds(10),
   syncFrequency: Duration.seconds(60),
   runtimeRelistPeriod: Duration.seconds(10),
+  minWatchTimeout: Duration.minutes(5),
   maxContainerRestartBackoff: Duration.seconds(300)
 } as const
 
@@ -42,5 +45,6 @@ export const periods = (options: KubeletOptions): { readonly [K in keyof typeof 
   heartbeatInterval: Duration.decode(options.heartbeatInterval ?? defaults.heartbeatInterval),
   syncFrequency: Duration.decode(options.syncFrequency ?? defaults.syncFrequency),
   runtimeRelistPeriod: Duration.decode(options.runtimeRelistPeriod ?? defaults.runtimeRelistPeriod),
+  minWatchTimeout: Duration.decode(options.minWatchTimeout ?? defaults.minWatchTimeout),
   maxContainerRestartBackoff: Duration.decode(options.maxContainerRestartBackoff ?? defaults.maxContainerRestartBackoff)
 })

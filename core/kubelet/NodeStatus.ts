@@ -203,13 +203,13 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
     const client = yield* Client
     const runtime = yield* ContainerRuntime
     const recorder = yield* EventRecorder.make("kubelet", options.nodeName)
-    const { heartbeatInterval } = periods(options)
+    const { heartbeatInterval, minWatchTimeout } = periods(options)
     const reportEvery = Duration.toMillis(
       Duration.decode(options.nodeStatusReportFrequency ?? defaultNodeStatusReportFrequency)
     )
     const nodeName = options.nodeName
     // The kubelet's node lister: its own Node, watched (kubelet.go's node informer).
-    const nodeLister = yield* Informer.make(Nodes, { fieldSelector: `metadata.name=${nodeName}` })
+    const nodeLister = yield* Informer.make(Nodes, { fieldSelector: `metadata.name=${nodeName}`, minWatchTimeout })
     // Plain variables, not Refs: only this kubelet's two loops touch them, a step at a time.
     let lastReport: number | undefined
     let lastVersion: string | undefined

@@ -60,7 +60,13 @@ export interface ClusterOptions {
   readonly kubelet?: {
     readonly syncFrequency?: number
     readonly runtimeRelistPeriod?: number
+    /** The kubelets' informers' minimum watch timeout (default 5m): each kubelet holds two watches. */
+    readonly minWatchTimeout?: number
   }
+  /** The API server's bookmark interval, ms (default 1m): a bookmark goes to every watch that asked for them. */
+  readonly bookmarkInterval?: number
+  /** How often the node-lifecycle controller checks every node (`--node-monitor-period`), ms; default 5 s. */
+  readonly nodeMonitorPeriod?: number
 }
 
 export interface Cluster {
@@ -169,7 +175,12 @@ export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<
 
     const store = yield* MemoryStore.make
     const server = yield* Effect.provideService(
-      ApiServer.make({ defaultTolerationSeconds: Math.ceil(timing.evictionTimeout / 1000) }),
+      ApiServer.make({
+        defaultTolerationSeconds: Math.ceil(timing.evictionTimeout / 1000),
+        ...(options.bookmarkInterval === undefined
+          ? {}
+          : { bookmarkInterval: Duration.millis(options.bookmarkInterval) })
+      }),
       Store,
       network.store(store)
     )
@@ -195,7 +206,12 @@ export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<
 
     const controllerManager = ControllerManager.run({
       identity: controllerManagerIdentity,
-      nodeLifecycle: { nodeMonitorGracePeriod: Duration.millis(timing.nodeMonitorGracePeriod) }
+      nodeLifecycle: {
+        nodeMonitorGracePeriod: Duration.millis(timing.nodeMonitorGracePeriod),
+        ...(options.nodeMonitorPeriod === undefined
+          ? {}
+          : { nodeMonitorPeriod: Duration.millis(options.nodeMonitorPeriod) })
+      }
     })
     const scheduler = Effect.gen(function* () {
       const informers = yield* SharedInformers.make()
@@ -232,7 +248,10 @@ export const make = (spec: ClusterSpec, options: ClusterOptions): Effect.Effect<
           : { syncFrequency: Duration.millis(options.kubelet.syncFrequency) }),
         ...(options.kubelet?.runtimeRelistPeriod === undefined
           ? {}
-          : { runtimeRelistPeriod: Duration.millis(options.kubelet.runtimeRelistPeriod) })
+          : { runtimeRelistPeriod: Duration.millis(options.kubelet.runtimeRelistPeriod) }),
+        ...(options.kubelet?.minWatchTimeout === undefined
+          ? {}
+          : { minWatchTimeout: Duration.millis(options.kubelet.minWatchTimeout) })
       })
       return kubelet.pipe(Effect.provideService(ContainerRuntime, node.runtime), Effect.withClock(node.clock))
     }
