@@ -130,7 +130,7 @@ const nodeNameIndex: IndexFunc<KubeObject> = (obj) => {
 }
 
 /** A watch lasts 5 to 10 minutes (client-go's randomised `minWatchTimeout`), then resumes from its last resourceVersion. */
-const defaultMinWatchTimeout = Duration.minutes(5)
+export const defaultMinWatchTimeout = Duration.minutes(5)
 
 /** A watch that ends sooner than this without a single event counts as failed (client-go's "very short watch"). */
 const shortWatchMillis = 1000

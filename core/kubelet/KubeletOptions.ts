@@ -6,6 +6,7 @@
 import * as Duration from "effect/Duration"
 import type { ResourceList } from "../api/Container.js"
 import type { Taint } from "../api/Node.js"
+import { defaultMinWatchTimeout } from "../informer/Informer.js"
 
 export interface KubeletOptions {
   readonly nodeName: string
@@ -36,7 +37,7 @@ export const defaults = {
   heartbeatInterval: Duration.seconds(10),
   syncFrequency: Duration.seconds(60),
   runtimeRelistPeriod: Duration.seconds(10),
-  minWatchTimeout: Duration.minutes(5),
+  minWatchTimeout: defaultMinWatchTimeout,
   maxContainerRestartBackoff: Duration.seconds(300)
 } as const
 
