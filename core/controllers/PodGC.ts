@@ -45,7 +45,7 @@ const terminal = "terminal"
 const terminating = "terminating"
 const stateOf = (pod: Pod): Array<string> => {
   const states: Array<string> = []
-  if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") states.push(terminal)
+  if (isPodTerminal(pod)) states.push(terminal)
   if (pod.metadata.deletionTimestamp !== undefined) states.push(terminating)
   return states
 }
@@ -112,8 +112,8 @@ export const make = (options: PodGCOptions = {}): Effect.Effect<void, never, Cli
 
     const gcTerminated = (all: ReadonlyArray<Pod>) => {
       if (threshold <= 0 || pods.byIndex(byState, terminal).length <= threshold) return Effect.void
-      const terminated = all.filter((pod) => pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed")
-      if (terminated.length <= threshold) return Effect.void
+      // The index and `all` are the same cache at this step; the list keeps the informer's order for ties.
+      const terminated = all.filter(isPodTerminal)
       const oldest = terminated
         // RFC 3339 times of one format order as strings (localeCompare is far slower on thousands).
         .sort((a, b) => compareStrings(a.metadata.creationTimestamp ?? "", b.metadata.creationTimestamp ?? ""))
