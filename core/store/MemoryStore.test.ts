@@ -6,6 +6,7 @@ import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
 import * as fc from "fast-check"
 import * as MemoryStore from "./MemoryStore.js"
 import type { Entry, ListResult, Revision, Value, WatchEvent } from "./Store.js"
@@ -337,4 +338,65 @@ describe("MemoryStore", () => {
       expect(Chunk.toReadonlyArray(events)).toEqual([{ type: "ADDED", entry: created, revision: 2 }])
     })
   )
+
+  describe("ttl", () => {
+    it.effect("a key written with a ttl is deleted once it passes, with a DELETED event at the next revision", () =>
+      Effect.gen(function* () {
+        const store = yield* MemoryStore.make
+        const created = yield* store.create("/events/a", { n: 1 }, { ttl: 60 })
+        yield* store.create("/pods/kept", { n: 1 })
+        yield* TestClock.adjust("59999 millis")
+        expect((yield* store.get("/events/a")).modRevision).toBe(created.modRevision)
+        yield* TestClock.adjust("1 millis")
+        expect(yield* Effect.flip(store.get("/events/a"))).toEqual(expect.objectContaining({ _tag: "KeyNotFound" }))
+        expect(yield* store.revision).toBe(3)
+        const events = yield* Stream.runCollect(Stream.take(store.watch("/events/", 0), 2))
+        expect(Chunk.toReadonlyArray(events).map((e) => [e.type, e.revision, e.entry.modRevision])).toEqual([
+          ["ADDED", 1, 1],
+          ["DELETED", 3, 3]
+        ])
+        expect((yield* store.list("/")).entries.map((e) => e.key)).toEqual(["/pods/kept"])
+      })
+    )
+
+    it.effect("an update restarts the ttl; an update without one keeps the key for good", () =>
+      Effect.gen(function* () {
+        const store = yield* MemoryStore.make
+        const a = yield* store.create("/events/a", { n: 1 }, { ttl: 10 })
+        const b = yield* store.create("/events/b", { n: 1 }, { ttl: 10 })
+        yield* TestClock.adjust("8 seconds")
+        yield* store.update("/events/a", { n: 2 }, a.modRevision, { ttl: 10 })
+        yield* store.update("/events/b", { n: 2 }, b.modRevision)
+        yield* TestClock.adjust("8 seconds")
+        expect((yield* store.list("/events/")).entries.map((e) => e.key)).toEqual(["/events/a", "/events/b"])
+        yield* TestClock.adjust("2 seconds")
+        expect((yield* store.list("/events/")).entries.map((e) => e.key)).toEqual(["/events/b"])
+        yield* TestClock.adjust("1 hours")
+        expect((yield* store.get("/events/b")).value).toEqual({ n: 2 })
+      })
+    )
+
+    it.effect(
+      "keys due together expire earliest first, then in key order; a deleted or recreated key keeps no old ttl",
+      () =>
+        Effect.gen(function* () {
+          const store = yield* MemoryStore.make
+          yield* store.create("/e/c", { n: 1 }, { ttl: 5 })
+          yield* store.create("/e/b", { n: 1 }, { ttl: 5 })
+          yield* store.create("/e/a", { n: 1 }, { ttl: 6 })
+          const d = yield* store.create("/e/d", { n: 1 }, { ttl: 1 })
+          yield* store.delete("/e/d", d.modRevision)
+          yield* store.create("/e/d", { n: 2 })
+          yield* TestClock.adjust("10 seconds")
+          const from = yield* store.revision
+          const events = yield* Stream.runCollect(Stream.take(store.watch("/e/", 6), from - 6))
+          expect(Chunk.toReadonlyArray(events).map((e) => `${e.type} ${e.entry.key}`)).toEqual([
+            "DELETED /e/b",
+            "DELETED /e/c",
+            "DELETED /e/a"
+          ])
+          expect((yield* store.get("/e/d")).value).toEqual({ n: 2 })
+        })
+    )
+  })
 })

@@ -3,7 +3,9 @@
  * modRevision, watch from a revision, compaction). It backs every simulated run and is the embedded
  * default in real mode, so it is built for speed: keys are kept in a `KeyIndex` for O(log n + k) range reads,
  * history is an array of events addressed by revision, and watch fan-out only visits watchers whose
- * prefix matches the written key.
+ * prefix matches the written key. A key written with a ttl is deleted by the first operation at or
+ * after its expiry on the Clock the store was made with (no timer of its own; a live cluster
+ * calls its store every few seconds, and etcd's own expiry is not exact either).
  */
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
@@ -11,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
+import { Heap } from "../scheduler/Heap.js"
 import { KeyIndex } from "./KeyIndex.js"
 import {
   type Entry,
@@ -25,7 +28,8 @@ import {
   Store,
   TooOld,
   type Value,
-  type WatchEvent
+  type WatchEvent,
+  type WriteOptions
 } from "./Store.js"
 
 /** The `Store` service plus what only an in-process store can tell (for tests). */
@@ -81,14 +85,24 @@ const prefixEnd = (prefix: string): string | undefined => {
 const freezeEntry = (key: string, value: Value, createRevision: Revision, modRevision: Revision): Entry =>
   Object.freeze({ key, value, createRevision, modRevision })
 
+/** When a key written with a ttl expires, in milliseconds on the store's Clock. */
+interface Expiry {
+  readonly key: string
+  readonly at: number
+}
+
+/** Earliest first; keys expiring at one instant go in key order. */
+const expiresFirst = (a: Expiry, b: Expiry): boolean => a.at < b.at || (a.at === b.at && a.key < b.key)
+
 /**
  * A MemoryStore; `historyLimit` bounds the events kept (older ones count as compacted) and
  * `watchBacklog` the events queued for one watcher that does not keep up (Kubernetes closes such a watcher too).
+ * Ttls count on the Clock in context when it is made.
  */
 export const makeWith = (
   options: { readonly historyLimit?: number; readonly watchBacklog?: number } = {}
 ): Effect.Effect<MemoryStore> =>
-  Effect.sync(() => {
+  Effect.map(Effect.clock, (clock) => {
     const historyLimit = Math.max(0, options.historyLimit ?? defaultHistoryLimit)
     const watchBacklog = Math.max(1, options.watchBacklog ?? defaultWatchBacklog)
     let revision = 0
@@ -103,6 +117,8 @@ export const makeWith = (
     // Observers (synchronous watchers) by prefix, in subscription order.
     const observers = new Map<string, Set<{ readonly from: Revision; readonly observer: Observer }>>()
     let watcherCount = 0
+    // The keys whose last write gave a ttl, by expiry.
+    const expiries = new Heap<Expiry>(expiresFirst)
 
     const eventAt = (rev: Revision): WatchEvent => history[head + rev - compacted - 1]
 
@@ -144,6 +160,32 @@ export const makeWith = (
       if (group.size === 0) watchers.delete(watcher.prefix)
       watcherCount--
       return true
+    }
+
+    /** Keeps (or stops keeping) the key's expiry after a write with `options`. */
+    const expireAfter = (key: string, options: WriteOptions | undefined): void => {
+      const ttl = options?.ttl
+      if (ttl !== undefined && ttl > 0) expiries.push(key, { key, at: clock.unsafeCurrentTimeMillis() + ttl * 1000 })
+      else if (expiries.size > 0) expiries.delete(key)
+    }
+
+    const deleteEntry = (previous: Entry): Entry => {
+      revision++
+      // Like Kubernetes' etcd3 store: the deleted object carries the delete's revision.
+      const entry = freezeEntry(previous.key, previous.value, previous.createRevision, revision)
+      entries.delete(previous.key)
+      index.remove(previous.key)
+      if (expiries.size > 0) expiries.delete(previous.key)
+      record({ type: "DELETED", entry, previous, revision })
+      return entry
+    }
+
+    /** Deletes the keys whose ttl has passed, earliest first; every operation starts with it. */
+    const expireDue = (): void => {
+      if (expiries.size === 0) return
+      const now = clock.unsafeCurrentTimeMillis()
+      for (let next = expiries.peek(); next !== undefined && next.at <= now; next = expiries.peek())
+        deleteEntry(entries.get(next.key)!)
     }
 
     const listCurrent = (prefix: string, options: ListOptions): ListResult => {
@@ -194,32 +236,37 @@ export const makeWith = (
 
     const get: Service["get"] = (key) =>
       Effect.suspend(() => {
+        expireDue()
         const entry = entries.get(key)
         return entry === undefined ? Effect.fail(new KeyNotFound({ key })) : Effect.succeed(entry)
       })
 
     const list: Service["list"] = (prefix, options = {}) =>
       Effect.suspend((): ReturnType<Service["list"]> => {
+        expireDue()
         const at = options.revision ?? revision
         if (at < compacted) return Effect.fail(new TooOld({ requested: at, compacted }))
         if (at > revision) return Effect.fail(new FutureRevision({ requested: at, current: revision }))
         return Effect.succeed(at === revision ? listCurrent(prefix, options) : listPast(prefix, at, options))
       })
 
-    const create: Service["create"] = (key, value) =>
+    const create: Service["create"] = (key, value, options) =>
       Effect.suspend(() => {
+        expireDue()
         if (entries.has(key)) return Effect.fail(new KeyExists({ key }))
         deepFreeze(value)
         revision++
         const entry = freezeEntry(key, value, revision, revision)
         entries.set(key, entry)
         index.insert(key)
+        expireAfter(key, options)
         record({ type: "ADDED", entry, revision })
         return Effect.succeed(entry)
       })
 
-    const update: Service["update"] = (key, value, expected) =>
+    const update: Service["update"] = (key, value, expected, options) =>
       Effect.suspend((): ReturnType<Service["update"]> => {
+        expireDue()
         const previous = entries.get(key)
         if (previous === undefined) return Effect.fail(new KeyNotFound({ key }))
         if (previous.modRevision !== expected)
@@ -228,23 +275,19 @@ export const makeWith = (
         revision++
         const entry = freezeEntry(key, value, previous.createRevision, revision)
         entries.set(key, entry)
+        expireAfter(key, options)
         record({ type: "MODIFIED", entry, previous, revision })
         return Effect.succeed(entry)
       })
 
     const remove: Service["delete"] = (key, expected) =>
       Effect.suspend((): ReturnType<Service["delete"]> => {
+        expireDue()
         const previous = entries.get(key)
         if (previous === undefined) return Effect.fail(new KeyNotFound({ key }))
         if (expected !== undefined && previous.modRevision !== expected)
           return Effect.fail(new RevisionConflict({ key, expected, current: previous }))
-        revision++
-        // Like Kubernetes' etcd3 store: the deleted object carries the delete's revision.
-        const entry = freezeEntry(key, previous.value, previous.createRevision, revision)
-        entries.delete(key)
-        index.remove(key)
-        record({ type: "DELETED", entry, previous, revision })
-        return Effect.succeed(entry)
+        return Effect.succeed(deleteEntry(previous))
       })
 
     /** The kept events under `prefix` after `from` (not compacted), oldest first. */
@@ -260,6 +303,7 @@ export const makeWith = (
     // Registration and the history snapshot happen in one synchronous step, so no write falls between them.
     const subscribe = (prefix: string, from: Revision, queue: Watcher["queue"]) =>
       Effect.suspend(() => {
+        expireDue()
         if (from < compacted) return Effect.fail(new TooOld({ requested: from, compacted }))
         const replay = eventsAfter(prefix, from)
         const watcher: Watcher = { prefix, from, queue }
@@ -278,6 +322,7 @@ export const makeWith = (
 
     const observe: NonNullable<Service["observe"]> = (prefix, from, observer) =>
       Effect.suspend(() => {
+        expireDue()
         if (from < compacted) return Effect.fail(new TooOld({ requested: from, compacted }))
         const replay = eventsAfter(prefix, from)
         if (replay.length > 0) observer.events(replay)
@@ -314,6 +359,7 @@ export const makeWith = (
 
     const compact: Service["compact"] = (rev) =>
       Effect.sync(() => {
+        expireDue()
         const target = Math.min(rev, revision)
         if (target > compacted) dropHistory(target - compacted)
       })
@@ -326,7 +372,10 @@ export const makeWith = (
       delete: remove,
       watch,
       observe,
-      revision: Effect.sync(() => revision),
+      revision: Effect.sync(() => {
+        expireDue()
+        return revision
+      }),
       compact,
       watcherCount: Effect.sync(() => watcherCount)
     }

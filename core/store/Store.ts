@@ -45,6 +45,17 @@ export interface ListResult {
   readonly remaining?: number
 }
 
+/** How a write keeps its value (etcd: a put with or without a lease). */
+export interface WriteOptions {
+  /**
+   * Seconds the value lives: once they pass with no later write, the key is deleted, with a DELETED
+   * event as any delete. At least this long, not exactly: etcd expires leases on its own schedule,
+   * and a store may share one lease among writes close in time (Kubernetes' etcd3 store does). A
+   * write without a ttl keeps the key until it is deleted.
+   */
+  readonly ttl?: number
+}
+
 export interface ListOptions {
   /** Read at this past revision (must not be compacted); default: the current revision. */
   readonly revision?: Revision
@@ -94,12 +105,17 @@ export class Store extends Context.Tag("minik8s/Store")<
       prefix: string,
       options?: ListOptions
     ) => Effect.Effect<ListResult, TooOld | FutureRevision | StoreUnavailable>
-    readonly create: (key: string, value: Value) => Effect.Effect<Entry, KeyExists | StoreUnavailable>
+    readonly create: (
+      key: string,
+      value: Value,
+      options?: WriteOptions
+    ) => Effect.Effect<Entry, KeyExists | StoreUnavailable>
     /** Compare-and-swap: writes only if the key's modRevision equals `expected`. */
     readonly update: (
       key: string,
       value: Value,
-      expected: Revision
+      expected: Revision,
+      options?: WriteOptions
     ) => Effect.Effect<Entry, KeyNotFound | RevisionConflict | StoreUnavailable>
     /** Deletes the key (only if its modRevision equals `expected`, when given); returns the deleted entry. */
     readonly delete: (

@@ -48,6 +48,7 @@ describe("guaranteedUpdate", () => {
               yield* store.update("/c", { count: calls }, current.modRevision)
               return { count: -1 }
             }),
+          undefined,
           { maxRetries: 3 }
         )
       )
@@ -85,6 +86,7 @@ describe("guaranteedUpdate", () => {
         store,
         "/c",
         (current) => Effect.as(Effect.yieldNow(), { count: count(current) + 1 }),
+        undefined,
         { maxRetries: 100 }
       )
       yield* Effect.all(

@@ -4,7 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type { Entry, KeyNotFound, RevisionConflict, Store, StoreUnavailable, Value } from "./Store.js"
+import type { Entry, KeyNotFound, RevisionConflict, Store, StoreUnavailable, Value, WriteOptions } from "./Store.js"
 
 /** How many times a conflicting write is retried unless told otherwise. */
 export const defaultMaxRetries = 16
@@ -15,6 +15,7 @@ interface Job<E, R> {
   readonly key: string
   readonly tryUpdate: (current: Entry) => Either.Either<Value, E> | Effect.Effect<Value, E, R>
   readonly maxRetries: number
+  readonly options: WriteOptions | undefined
 }
 
 type Failure<E> = E | KeyNotFound | RevisionConflict | StoreUnavailable
@@ -23,15 +24,23 @@ type Failure<E> = E | KeyNotFound | RevisionConflict | StoreUnavailable
  * Applies `tryUpdate` to the current entry of `key` and writes the result if the key was not changed
  * meanwhile; on RevisionConflict it retries on the entry the conflict reports, at most `maxRetries` times.
  * When `tryUpdate` returns the current value itself, nothing is written and the current entry is returned.
- * `tryUpdate` may answer an Either (a plain computation) or an Effect.
+ * `tryUpdate` may answer an Either (a plain computation) or an Effect. Every write is made with
+ * `writeOptions` (a ttl restarts with it).
  */
 export const guaranteedUpdate = <E, R = never>(
   store: Store["Type"],
   key: string,
   tryUpdate: (current: Entry) => Either.Either<Value, E> | Effect.Effect<Value, E, R>,
+  writeOptions?: WriteOptions,
   options: { readonly maxRetries?: number } = {}
 ): Effect.Effect<Entry, Failure<E>, R> => {
-  const job: Job<E, R> = { store, key, tryUpdate, maxRetries: options.maxRetries ?? defaultMaxRetries }
+  const job: Job<E, R> = {
+    store,
+    key,
+    tryUpdate,
+    maxRetries: options.maxRetries ?? defaultMaxRetries,
+    options: writeOptions
+  }
   return Effect.flatMap(store.get(key), (current) => attempt(job, current, 0))
 }
 
@@ -51,6 +60,8 @@ const write = <E, R>(
 ): Effect.Effect<Entry, Failure<E>, R> =>
   value === current.value
     ? Effect.succeed(current)
-    : Effect.catchTag(job.store.update(job.key, value, current.modRevision), "RevisionConflict", (conflict) =>
-        retries < job.maxRetries ? attempt(job, conflict.current, retries + 1) : Effect.fail(conflict)
+    : Effect.catchTag(
+        job.store.update(job.key, value, current.modRevision, job.options),
+        "RevisionConflict",
+        (conflict) => (retries < job.maxRetries ? attempt(job, conflict.current, retries + 1) : Effect.fail(conflict))
       )

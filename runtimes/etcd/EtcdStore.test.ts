@@ -5,6 +5,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { Etcd3 } from "etcd3"
 import { testStore } from "../../core/store/StoreSuite.js"
@@ -96,6 +97,43 @@ describe.skipIf(!present)("EtcdStore", () => {
       expect(kv.kvs[0].value.toString()).toBe('{"metadata":{"name":"a"}}')
       expect(Number(kv.kvs[0].mod_revision)).toBe(created.modRevision)
       expect(Number(kv.header.revision)).toBe(yield* store.revision)
+    })
+  )
+
+  it.scopedLive(
+    "a key written with a ttl is deleted by etcd after it, with a DELETED event; a write without one keeps it",
+    () =>
+      Effect.gen(function* () {
+        const store = yield* isolatedStore()
+        const r0 = yield* store.revision
+        yield* store.create("/events/a", { n: 1 }, { ttl: 1 })
+        const b = yield* store.create("/events/b", { n: 1 }, { ttl: 1 })
+        yield* store.update("/events/b", { n: 2 }, b.modRevision)
+        const deleted = yield* Stream.runHead(
+          Stream.filter(store.watch("/events/", r0), (event) => event.type === "DELETED")
+        ).pipe(Effect.timeout("15 seconds"))
+        expect(deleted.pipe(Option.map((event) => event.entry.key))).toEqual(Option.some("/events/a"))
+        expect((yield* store.list("/events/")).entries.map((entry) => [entry.key, entry.value])).toEqual([
+          ["/events/b", { n: 2 }]
+        ])
+      })
+  )
+
+  it.scopedLive("writes with a ttl close in time share one etcd lease, granted for the ttl plus 5%", () =>
+    Effect.gen(function* () {
+      const prefix = freshPrefix()
+      const store = yield* isolatedStore({ prefix })
+      const a = yield* store.create("/events/a", { n: 1 }, { ttl: 60 })
+      yield* store.create("/events/b", { n: 1 }, { ttl: 60 })
+      yield* store.update("/events/a", { n: 2 }, a.modRevision, { ttl: 60 })
+      const etcd = yield* rawEtcd
+      const kvs = (yield* Effect.promise(() => etcd.getAll().prefix(`${prefix}/events/`).exec())).kvs
+      const leases = new Set(kvs.map((kv) => kv.lease))
+      expect(kvs.length).toBe(2)
+      expect(leases.size).toBe(1)
+      const [lease] = leases
+      const ttl = yield* Effect.promise(() => etcd.leaseClient.leaseTimeToLive({ ID: lease! }))
+      expect(Number(ttl.grantedTTL)).toBe(63)
     })
   )
 

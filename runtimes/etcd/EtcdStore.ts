@@ -2,8 +2,10 @@
  * The `Store` service over etcd, with the semantics of Kubernetes' etcd3 storage: every write is one
  * etcd transaction (create if `create_revision == 0`, update and delete if `mod_revision` is the
  * expected one, answering the current value when the compare fails), the store's revision is etcd's
- * revision, and reads at a revision, watches and compaction are etcd's own.
+ * revision, and reads at a revision, watches and compaction are etcd's own. A write with a ttl puts
+ * its key on an etcd lease; writes close in time share one (Kubernetes' lease manager).
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
@@ -17,13 +19,22 @@ import {
   RevisionConflict,
   Store,
   type StoreUnavailable,
-  TooOld
+  TooOld,
+  type Value,
+  type WriteOptions
 } from "../../core/store/Store.js"
 import * as EtcdClient from "./EtcdClient.js"
 import * as EtcdWatch from "./EtcdWatch.js"
 import * as Keyspace from "./Keyspace.js"
 
 type Service = Store["Type"]
+
+/**
+ * How long a lease is reused, in seconds, for writes with `ttl`: 5% of it, at most a minute
+ * (Kubernetes' leaseReuseDurationPercent and leaseReuseDurationSeconds). The lease is granted for
+ * `ttl` plus this, so a key lives between `ttl` and that long.
+ */
+const reuseSeconds = (ttl: number): number => Math.min(60, Math.floor(ttl * 0.05))
 
 export interface EtcdStoreOptions extends EtcdClient.EtcdClientOptions {
   /** The etcd key prefix every store key is kept under (default "/registry", as in Kubernetes). */
@@ -37,6 +48,34 @@ export const make = (options: EtcdStoreOptions): Effect.Effect<Service, StoreUna
   Effect.map(EtcdClient.make(options), (client): Service => {
     const keyspace = Keyspace.make(options.prefix ?? "/registry")
     const backlog = Math.max(1, options.watchBacklog ?? defaultWatchBacklog)
+
+    // The lease the last ttl write was put on, and when it expires (ms on the Clock).
+    let lease: { readonly id: string; readonly expires: number } | undefined
+
+    /** The lease for a write living `ttl` seconds: the last one while it outlives `ttl` by at most the reuse time. */
+    const leaseFor = (ttl: number): Effect.Effect<string, StoreUnavailable> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const granted = ttl + reuseSeconds(ttl)
+        const last = lease
+        if (last !== undefined && now + ttl * 1000 < last.expires && now + granted * 1000 > last.expires)
+          return Effect.succeed(last.id)
+        return Effect.map(
+          client.call(`grant a lease of ${granted}s`, (etcd) => etcd.leaseClient.leaseGrant({ TTL: granted })),
+          (response) => {
+            lease = { id: response.ID, expires: now + granted * 1000 }
+            return response.ID
+          }
+        )
+      })
+
+    /** The put of `value` at `key`, on the lease for `options.ttl` when there is one. */
+    const put = (key: string, value: Value, options: WriteOptions | undefined, prevKv: boolean) => {
+      const request = { key: keyspace.key(key), value: keyspace.value(value), ...(prevKv ? { prev_kv: true } : {}) }
+      const ttl = options?.ttl
+      return ttl === undefined || ttl <= 0
+        ? Effect.succeed(request)
+        : Effect.map(leaseFor(ttl), (id) => ({ ...request, lease: id }))
+    }
 
     const decode = <A>(what: string, read: () => A) =>
       Effect.try({ try: read, catch: (cause) => client.unavailable(what, cause) })
@@ -103,55 +142,54 @@ export const make = (options: EtcdStoreOptions): Effect.Effect<Service, StoreUna
       )
     }
 
-    const create: Service["create"] = (key, value) =>
-      client
-        .call(`create ${key}`, (etcd) => {
-          const at = keyspace.key(key)
-          return etcd.kv.txn({
-            compare: [{ key: at, target: "Create", result: "Equal", create_revision: 0 }],
-            success: [{ request_put: { key: at, value: keyspace.value(value) } }]
-          })
-        })
-        .pipe(
-          Effect.flatMap((response) => {
-            if (!response.succeeded) return Effect.fail(new KeyExists({ key }))
-            const written = Number(response.header.revision)
-            return Effect.succeed<Entry>({ key, value, createRevision: written, modRevision: written })
+    const create: Service["create"] = (key, value, options) =>
+      Effect.flatMap(put(key, value, options, false), (request) =>
+        client.call(`create ${key}`, (etcd) =>
+          etcd.kv.txn({
+            compare: [{ key: request.key, target: "Create", result: "Equal", create_revision: 0 }],
+            success: [{ request_put: request }]
           })
         )
+      ).pipe(
+        Effect.flatMap((response) => {
+          if (!response.succeeded) return Effect.fail(new KeyExists({ key }))
+          const written = Number(response.header.revision)
+          return Effect.succeed<Entry>({ key, value, createRevision: written, modRevision: written })
+        })
+      )
 
-    const update: Service["update"] = (key, value, expected) => {
+    const update: Service["update"] = (key, value, expected, options) => {
       const what = `update ${key} at ${expected}`
-      return client
-        .call(what, (etcd) =>
+      return Effect.flatMap(put(key, value, options, true), (request) =>
+        client.call(what, (etcd) =>
           etcd.kv.txn({
             compare: [
-              { key: keyspace.key(key), target: "Mod", result: "Equal", mod_revision: expected },
+              { key: request.key, target: "Mod", result: "Equal", mod_revision: expected },
               // etcd compares a missing key as revision 0: without this, `expected` 0 would create it.
-              { key: keyspace.key(key), target: "Create", result: "Greater", create_revision: 0 }
+              { key: request.key, target: "Create", result: "Greater", create_revision: 0 }
             ],
-            success: [{ request_put: { key: keyspace.key(key), value: keyspace.value(value), prev_kv: true } }],
-            failure: [{ request_range: { key: keyspace.key(key) } }]
+            success: [{ request_put: request }],
+            failure: [{ request_range: { key: request.key } }]
           })
         )
-        .pipe(
-          Effect.flatMap((response): Effect.Effect<Entry, KeyNotFound | RevisionConflict | StoreUnavailable> => {
-            if (response.succeeded) {
-              const previous = response.responses[0].response_put.prev_kv
-              return Effect.succeed({
-                key,
-                value,
-                createRevision: Number(previous.create_revision),
-                modRevision: Number(response.header.revision)
-              })
-            }
-            return Effect.flatMap(currentOf(what, response), (current) =>
-              Effect.fail(
-                current === undefined ? new KeyNotFound({ key }) : new RevisionConflict({ key, expected, current })
-              )
+      ).pipe(
+        Effect.flatMap((response): Effect.Effect<Entry, KeyNotFound | RevisionConflict | StoreUnavailable> => {
+          if (response.succeeded) {
+            const previous = response.responses[0].response_put.prev_kv
+            return Effect.succeed({
+              key,
+              value,
+              createRevision: Number(previous.create_revision),
+              modRevision: Number(response.header.revision)
+            })
+          }
+          return Effect.flatMap(currentOf(what, response), (current) =>
+            Effect.fail(
+              current === undefined ? new KeyNotFound({ key }) : new RevisionConflict({ key, expected, current })
             )
-          })
-        )
+          )
+        })
+      )
     }
 
     const remove: Service["delete"] = (key, expected) => {
