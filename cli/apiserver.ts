@@ -4,6 +4,7 @@
  * and the token.
  */
 import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Crypto from "node:crypto"
@@ -24,6 +25,8 @@ export interface ApiserverOptions {
   readonly tokenAuth: boolean
   readonly tokenFile: string | undefined
   readonly store: StoreSpec.StoreSpec
+  /** How long an Event is kept after its last write, in milliseconds. */
+  readonly eventTTL: number
   /** Serve HTTPS with this certificate (PEM file; kubeconfigs trust it as their authority) and key. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string }
 }
@@ -71,7 +74,12 @@ export const apiserver = (options: ApiserverOptions) =>
       host: options.host,
       ...(tls === undefined ? {} : { tls })
     }).pipe(
-      Layer.provide(ApiServer.layer(authenticated ? { tokens: allTokens } : {})),
+      Layer.provide(
+        ApiServer.layer({
+          eventTTL: Duration.millis(options.eventTTL),
+          ...(authenticated ? { tokens: allTokens } : {})
+        })
+      ),
       Layer.provide(Layer.merge(StoreSpec.layer(options.store), KubeletConnection.layer()))
     )
     yield* Effect.gen(function* () {

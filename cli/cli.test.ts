@@ -148,6 +148,17 @@ describe("minik8s CLI", () => {
     expect(down.stderr).toMatch(/^error: cannot reach the API server/)
   })
 
+  it("refuses an --event-ttl that is not a duration of at least a second, with one line", async () => {
+    expect(await minik8s("apiserver", "--port", "0", "--event-ttl", "soon")).toMatchObject({
+      code: 1,
+      stderr: 'error: --event-ttl: time: invalid duration "soon"\n'
+    })
+    expect(await minik8s("apiserver", "--port", "0", "--event-ttl", "500ms")).toMatchObject({
+      code: 1,
+      stderr: "error: --event-ttl: must be at least 1s\n"
+    })
+  })
+
   it("refuses requests without the token", async () => {
     const anonymous = await minik8s("get", "pods", "--server", banner.split(" ")[4]!.replace(/,$/, ""))
     expect(anonymous.code).toBe(1)

@@ -9,7 +9,9 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import { parseDuration } from "../core/api/duration.js"
 import type { Client } from "../core/client/Client.js"
 import { apiserver } from "./apiserver.js"
 import { apply } from "./apply.js"
@@ -118,31 +120,43 @@ const apiserverCommand = Command.make(
       Options.withDescription("the certificate's private key (PEM)"),
       Options.optional
     ),
+    eventTTL: Options.text("event-ttl").pipe(
+      Options.withDefault("1h"),
+      Options.withDescription("how long an Event is kept after its last write (Kubernetes' --event-ttl)")
+    ),
     ...logOptions
   },
   (o) =>
-    Effect.flatMap(StoreSpec.parse(o.store), (store) =>
-      Option.isSome(o.tlsCertFile) !== Option.isSome(o.tlsPrivateKeyFile)
-        ? Effect.fail(new CliError({ message: "--tls-cert-file and --tls-private-key-file go together" }))
-        : withLogging(
-            o,
-            apiserver({
-              port: o.port,
-              host: o.host,
-              kubeconfigPath: Option.getOrElse(o.kubeconfig, Connection.defaultKubeconfigPath),
-              tokenAuth: o.tokenAuth,
-              tokenFile: Option.getOrUndefined(o.tokenFile),
-              store,
-              ...given(
-                "tls",
-                Option.map(Option.all([o.tlsCertFile, o.tlsPrivateKeyFile]), ([certFile, keyFile]) => ({
-                  certFile,
-                  keyFile
-                }))
-              )
+    Effect.flatMap(StoreSpec.parse(o.store), (store) => {
+      const eventTTL = parseDuration(o.eventTTL)
+      return Either.isLeft(eventTTL) || eventTTL.right < 1_000
+        ? Effect.fail(
+            new CliError({
+              message: `--event-ttl: ${Either.isLeft(eventTTL) ? eventTTL.left : "must be at least 1s"}`
             })
           )
-    )
+        : Option.isSome(o.tlsCertFile) !== Option.isSome(o.tlsPrivateKeyFile)
+          ? Effect.fail(new CliError({ message: "--tls-cert-file and --tls-private-key-file go together" }))
+          : withLogging(
+              o,
+              apiserver({
+                port: o.port,
+                host: o.host,
+                kubeconfigPath: Option.getOrElse(o.kubeconfig, Connection.defaultKubeconfigPath),
+                tokenAuth: o.tokenAuth,
+                tokenFile: Option.getOrUndefined(o.tokenFile),
+                store,
+                eventTTL: eventTTL.right,
+                ...given(
+                  "tls",
+                  Option.map(Option.all([o.tlsCertFile, o.tlsPrivateKeyFile]), ([certFile, keyFile]) => ({
+                    certFile,
+                    keyFile
+                  }))
+                )
+              })
+            )
+    })
 ).pipe(Command.withDescription("Run the API server over HTTP, on etcd or an in-memory store"))
 
 const nodeMonitorGracePeriod = Options.text("node-monitor-grace-period").pipe(

@@ -454,4 +454,51 @@ describe("ApiServer", () => {
       })
     )
   })
+
+  describe("event ttl", () => {
+    const events = "/api/v1/namespaces/default/events"
+    const event = (name: string) => ({
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name },
+      involvedObject: { kind: "Pod", name: "web", namespace: "default" },
+      reason: "Started",
+      message: "Started container app",
+      type: "Normal",
+      count: 1
+    })
+
+    it.effect("an Event is deleted --event-ttl after its last create or update; other kinds are kept", () =>
+      Effect.gen(function* () {
+        const h = yield* harness({ eventTTL: "10 minutes" })
+        expect((yield* send(h, "POST", events, { json: event("a") })).status).toBe(201)
+        expect((yield* send(h, "POST", events, { json: event("b") })).status).toBe(201)
+        expect((yield* send(h, "POST", pods, { json: pod("web") })).status).toBe(201)
+        yield* TestClock.adjust("9 minutes")
+        const bumped = yield* send(h, "PATCH", `${events}/b`, {
+          json: { count: 2 },
+          headers: { "content-type": "application/merge-patch+json" }
+        })
+        expect(bumped.status).toBe(200)
+        yield* TestClock.adjust("1 minutes")
+        expect((yield* send(h, "GET", `${events}/a`)).status).toBe(404)
+        expect((yield* send(h, "GET", `${events}/b`)).body.count).toBe(2)
+        yield* TestClock.adjust("9 minutes")
+        expect((yield* send(h, "GET", events)).body.items).toEqual([])
+        yield* TestClock.adjust("1 days")
+        expect((yield* send(h, "GET", `${pods}/web`)).status).toBe(200)
+      })
+    )
+
+    it.effect("the default ttl is Kubernetes' hour", () =>
+      Effect.gen(function* () {
+        const h = yield* harness()
+        yield* send(h, "POST", events, { json: event("a") })
+        yield* TestClock.adjust("59 minutes")
+        expect((yield* send(h, "GET", `${events}/a`)).status).toBe(200)
+        yield* TestClock.adjust("1 minutes")
+        expect((yield* send(h, "GET", `${events}/a`)).status).toBe(404)
+      })
+    )
+  })
 })

@@ -66,6 +66,8 @@ export interface ApiServerOptions {
    * (`--default-not-ready-toleration-seconds`, `--default-unreachable-toleration-seconds`); default 300.
    */
   readonly defaultTolerationSeconds?: number
+  /** How long an Event lives after its last write (`--event-ttl`); default 1 h. */
+  readonly eventTTL?: Duration.DurationInput
 }
 
 /** Dispatches a resource request by verb and subresource. */
@@ -250,6 +252,7 @@ export const make = (options: ApiServerOptions = {}): Effect.Effect<ApiServer["T
       tokens: options.tokens,
       serviceIPRange: yield* Effect.orDie(parseRange(options.serviceClusterIPRange ?? defaultServiceClusterIPRange)),
       defaultTolerationSeconds: options.defaultTolerationSeconds ?? defaultTolerationSeconds,
+      eventTTL: Math.max(1, Math.ceil(Duration.toSeconds(Duration.decode(options.eventTTL ?? "1 hour")))),
       cacher,
       namespaces: makeLister(store, cacher),
       kubelet: Option.getOrUndefined(yield* Effect.serviceOption(KubeletConnection))

@@ -12,7 +12,7 @@ import type { Value } from "../store/Store.js"
 import { admitCreate } from "./Admission.js"
 import type { ApiResponse } from "./ApiRequest.js"
 import { namespaceMismatch } from "./ObjectIdentity.js"
-import { type RequestScope, respondObject, writeBodyOf } from "./RequestScope.js"
+import { type RequestScope, respondObject, writeBodyOf, writeOptionsOf } from "./RequestScope.js"
 import { warningHeaders } from "./Responses.js"
 import * as ResourceVersion from "./ResourceVersion.js"
 import { withClusterIP } from "./ServiceIPs.js"
@@ -109,7 +109,7 @@ const checkFree = (scope: RequestScope, obj: KubeObject): Effect.Effect<KubeObje
 
 /** Stores the object; a generated name that is taken is drawn again. */
 const store = (scope: RequestScope, obj: KubeObject, attempts: number): Effect.Effect<KubeObject, ApiError> =>
-  Effect.matchEffect(scope.store.create(keyOf(scope, obj), obj as unknown as Value), {
+  Effect.matchEffect(scope.store.create(keyOf(scope, obj), obj as unknown as Value, writeOptionsOf(scope)), {
     onSuccess: (entry) => Effect.succeed(ResourceVersion.stamp(entry)),
     onFailure: (e) =>
       e._tag === "KeyExists" && attempts > 1

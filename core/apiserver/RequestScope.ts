@@ -9,7 +9,7 @@ import * as Either from "effect/Either"
 import type { FieldValidation } from "../api/decode.js"
 import { type ApiError, BadRequest } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
-import type { Store } from "../store/Store.js"
+import type { Store, WriteOptions } from "../store/Store.js"
 import type { ApiRequest, ApiResponse } from "./ApiRequest.js"
 import type { Tokens } from "./Authentication.js"
 import type { Cacher } from "./Cacher.js"
@@ -31,6 +31,8 @@ export interface ServerConfig {
   readonly tokens: Tokens | undefined
   readonly serviceIPRange: ServiceIPRange
   readonly defaultTolerationSeconds: number
+  /** Seconds an Event lives after its last write (etcd: the lease its key is put on). */
+  readonly eventTTL: number
   /** The watch fan-out over the store. */
   readonly cacher: Cacher
   /** The NamespaceLifecycle admission, over its view of the namespaces. */
@@ -52,6 +54,13 @@ export interface RequestScope {
   /** What Table rows carry (`includeObject`), read before any work so a bad value writes nothing. */
   readonly includeObject: IncludeObject
 }
+
+/**
+ * How the scope's objects are written: Events expire `eventTTL` after their last create or update
+ * (Kubernetes' event registry sets the same ttl on both).
+ */
+export const writeOptionsOf = (scope: RequestScope): WriteOptions | undefined =>
+  scope.resource.group === "" && scope.resource.plural === "events" ? { ttl: scope.config.eventTTL } : undefined
 
 /** `dryRun=All` (the only value Kubernetes knows); 400 for others. */
 export const dryRunOf = (query: URLSearchParams): Either.Either<boolean, BadRequest> => {

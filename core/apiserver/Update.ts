@@ -16,7 +16,7 @@ import { admitUpdate, type UpdateScope } from "./Admission.js"
 import type { ApiResponse } from "./ApiRequest.js"
 import { equals } from "./JsonValue.js"
 import { namespaceMismatch, nameMismatch, uidPreconditionFailed } from "./ObjectIdentity.js"
-import { type RequestScope, respondObject, writeBodyOf } from "./RequestScope.js"
+import { type RequestScope, respondObject, writeBodyOf, writeOptionsOf } from "./RequestScope.js"
 import { warningHeaders } from "./Responses.js"
 import * as ResourceVersion from "./ResourceVersion.js"
 import type { Resource } from "./Route.js"
@@ -119,20 +119,24 @@ export const updateObject = (
       }
     })
   }
-  const written = guaranteedUpdate(scope.store, key, (current) =>
-    Either.flatMap(
-      decide(scope, name, updateScope, propose, current),
-      (outcome): Either.Either<Value, ApiError | EmptiedFinalizers> => {
-        switch (outcome._tag) {
-          case "Write":
-            return Either.right(outcome.object as unknown as Value)
-          case "Unchanged":
-            return Either.right(current.value)
-          case "Remove":
-            return Either.left(new EmptiedFinalizers({ current, object: outcome.object }))
+  const written = guaranteedUpdate(
+    scope.store,
+    key,
+    (current) =>
+      Either.flatMap(
+        decide(scope, name, updateScope, propose, current),
+        (outcome): Either.Either<Value, ApiError | EmptiedFinalizers> => {
+          switch (outcome._tag) {
+            case "Write":
+              return Either.right(outcome.object as unknown as Value)
+            case "Unchanged":
+              return Either.right(current.value)
+            case "Remove":
+              return Either.left(new EmptiedFinalizers({ current, object: outcome.object }))
+          }
         }
-      }
-    )
+      ),
+    writeOptionsOf(scope)
   )
   return Effect.matchEffect(written, {
     onSuccess: (entry) => Effect.succeed(ResourceVersion.stamp(entry)),
