@@ -3,8 +3,8 @@
  * controller, informer resource, lease), for one scenario or one `minik8s bench` run. Operations,
  * unlike wall time, are the same on every machine, so this is the measure to cut.
  *
- *   npx tsx bench/ops.ts scenarios/quickstart.yaml [extra simulated seconds, default 0]
- *   npx tsx bench/ops.ts --workload heavy-tailed:nodes=100,pods=5000 [profile, default least-allocated]
+ *   node --import ./bin/typescript.js bench/ops.ts scenarios/quickstart.yaml [extra simulated seconds, default 0]
+ *   node --import ./bin/typescript.js bench/ops.ts --workload heavy-tailed:nodes=100,pods=5000 [profile, default least-allocated]
  */
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"

@@ -180,7 +180,8 @@ export const bareEventLoop = (events: number, timers = 1_000): number => {
 export const runSimulationProcess = (size: SimulationSize): Promise<SimulationFigures> =>
   new Promise((resolve, reject) => {
     const script = fileURLToPath(new URL("./simulationProcess.ts", import.meta.url))
-    const flags = [`--max-old-space-size=${heapLimitMiB}`, `--max-semi-space-size=${semiSpaceMiB}`, "--import", "tsx"]
+    const loader = new URL("../bin/typescript.js", import.meta.url).href
+    const flags = [`--max-old-space-size=${heapLimitMiB}`, `--max-semi-space-size=${semiSpaceMiB}`, "--import", loader]
     // stderr is this process' own: progress shows on a terminal, and an error where the run was started.
     const child = spawn(process.execPath, [...flags, script, JSON.stringify(size)], {
       stdio: ["ignore", "pipe", "inherit"]

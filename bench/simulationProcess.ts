@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/simulationProcess.ts '<SimulationSize as JSON>'`: one whole simulated run
+ * `node --import ./bin/typescript.js bench/simulationProcess.ts '<SimulationSize as JSON>'`: one whole simulated run
  * (bench/simulation.ts) in a process of its own; prints its figures as JSON on stdout.
  */
 import { runSimulation, type SimulationSize } from "./simulation.js"

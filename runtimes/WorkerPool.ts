@@ -1,6 +1,6 @@
 /**
  * Worker threads for runs that are pure functions of their input (benchmark jobs, fuzz runs): `make`
- * starts threads that each load a TypeScript module (through tsx, whose hooks are per thread) which
+ * starts threads that each load a TypeScript module (through bin/typescript.js, whose hooks are per thread) which
  * calls `serve`; each thread answers one request at a time, in the order `run` was called.
  */
 import { availableParallelism } from "node:os"

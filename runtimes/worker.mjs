@@ -1,6 +1,5 @@
-// A WorkerPool thread's entry: loads TypeScript through tsx (its hooks are per thread), then the pool's module.
+// A WorkerPool thread's entry: registers the TypeScript loader (its hooks are per thread), then the pool's module.
 import { workerData } from "node:worker_threads"
-import { register } from "tsx/esm/api"
 
-register()
+await import("../bin/typescript.js")
 await import(workerData.module)

@@ -1,0 +1,29 @@
+// Module hooks that load the project's TypeScript (registered by ./typescript.js): a relative `.js`
+// import names its `.ts` file when there is one, and `.ts` files are compiled by esbuild, file by file.
+import { readFile } from "node:fs/promises"
+import { existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { transform } from "esbuild"
+
+const typescript = /\.[cm]?ts$/
+
+export const resolve = (specifier, context, nextResolve) => {
+  if (specifier.endsWith(".js") && /^(\.{1,2}\/|\/|file:)/.test(specifier) && context.parentURL?.startsWith("file:")) {
+    const url = new URL(`${specifier.slice(0, -3)}.ts`, context.parentURL)
+    if (existsSync(url)) return { url: url.href, shortCircuit: true }
+  }
+  return nextResolve(specifier, context)
+}
+
+export const load = async (url, context, nextLoad) => {
+  if (!url.startsWith("file:") || !typescript.test(new URL(url).pathname)) return nextLoad(url, context)
+  const path = fileURLToPath(url)
+  const { code } = await transform(await readFile(path, "utf8"), {
+    loader: "ts",
+    format: url.endsWith(".cts") ? "cjs" : "esm",
+    target: `node${process.versions.node}`,
+    sourcemap: "inline",
+    sourcefile: path
+  })
+  return { format: url.endsWith(".cts") ? "commonjs" : "module", source: code, shortCircuit: true }
+}
