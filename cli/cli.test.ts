@@ -148,7 +148,7 @@ describe("minik8s CLI", () => {
     expect(down.stderr).toMatch(/^error: cannot reach the API server/)
   })
 
-  it("refuses an --event-ttl that is not a duration of at least a second, with one line", async () => {
+  it("apiserver and up refuse an --event-ttl that is not a duration of at least a second, with one line", async () => {
     expect(await minik8s("apiserver", "--port", "0", "--event-ttl", "soon")).toMatchObject({
       code: 1,
       stderr: 'error: --event-ttl: time: invalid duration "soon"\n'
@@ -156,6 +156,11 @@ describe("minik8s CLI", () => {
     expect(await minik8s("apiserver", "--port", "0", "--event-ttl", "500ms")).toMatchObject({
       code: 1,
       stderr: "error: --event-ttl: must be at least 1s\n"
+    })
+    // up checks it before it starts anything.
+    expect(await minik8s("up", "--event-ttl", "soon")).toMatchObject({
+      code: 1,
+      stderr: 'error: --event-ttl: time: invalid duration "soon"\n'
     })
   })
 

@@ -92,6 +92,19 @@ const dockerSocket = Options.text("docker-socket").pipe(
   Options.optional
 )
 
+const eventTTL = Options.text("event-ttl").pipe(
+  Options.withDefault("1h"),
+  Options.withDescription("how long an Event is kept after its last write (Kubernetes' --event-ttl)")
+)
+
+/** `--event-ttl` in milliseconds; a value that is not a duration of at least a second is one line. */
+const eventTTLOf = (text: string): Effect.Effect<number, CliError> => {
+  const parsed = parseDuration(text)
+  if (Either.isLeft(parsed)) return Effect.fail(new CliError({ message: `--event-ttl: ${parsed.left}` }))
+  if (parsed.right < 1_000) return Effect.fail(new CliError({ message: "--event-ttl: must be at least 1s" }))
+  return Effect.succeed(parsed.right)
+}
+
 const apiserverCommand = Command.make(
   "apiserver",
   {
@@ -120,43 +133,33 @@ const apiserverCommand = Command.make(
       Options.withDescription("the certificate's private key (PEM)"),
       Options.optional
     ),
-    eventTTL: Options.text("event-ttl").pipe(
-      Options.withDefault("1h"),
-      Options.withDescription("how long an Event is kept after its last write (Kubernetes' --event-ttl)")
-    ),
+    eventTTL,
     ...logOptions
   },
   (o) =>
-    Effect.flatMap(StoreSpec.parse(o.store), (store) => {
-      const eventTTL = parseDuration(o.eventTTL)
-      return Either.isLeft(eventTTL) || eventTTL.right < 1_000
-        ? Effect.fail(
-            new CliError({
-              message: `--event-ttl: ${Either.isLeft(eventTTL) ? eventTTL.left : "must be at least 1s"}`
+    Effect.flatMap(Effect.zip(StoreSpec.parse(o.store), eventTTLOf(o.eventTTL)), ([store, eventTTL]) =>
+      Option.isSome(o.tlsCertFile) !== Option.isSome(o.tlsPrivateKeyFile)
+        ? Effect.fail(new CliError({ message: "--tls-cert-file and --tls-private-key-file go together" }))
+        : withLogging(
+            o,
+            apiserver({
+              port: o.port,
+              host: o.host,
+              kubeconfigPath: Option.getOrElse(o.kubeconfig, Connection.defaultKubeconfigPath),
+              tokenAuth: o.tokenAuth,
+              tokenFile: Option.getOrUndefined(o.tokenFile),
+              store,
+              eventTTL,
+              ...given(
+                "tls",
+                Option.map(Option.all([o.tlsCertFile, o.tlsPrivateKeyFile]), ([certFile, keyFile]) => ({
+                  certFile,
+                  keyFile
+                }))
+              )
             })
           )
-        : Option.isSome(o.tlsCertFile) !== Option.isSome(o.tlsPrivateKeyFile)
-          ? Effect.fail(new CliError({ message: "--tls-cert-file and --tls-private-key-file go together" }))
-          : withLogging(
-              o,
-              apiserver({
-                port: o.port,
-                host: o.host,
-                kubeconfigPath: Option.getOrElse(o.kubeconfig, Connection.defaultKubeconfigPath),
-                tokenAuth: o.tokenAuth,
-                tokenFile: Option.getOrUndefined(o.tokenFile),
-                store,
-                eventTTL: eventTTL.right,
-                ...given(
-                  "tls",
-                  Option.map(Option.all([o.tlsCertFile, o.tlsPrivateKeyFile]), ([certFile, keyFile]) => ({
-                    certFile,
-                    keyFile
-                  }))
-                )
-              })
-            )
-    })
+    )
 ).pipe(Command.withDescription("Run the API server over HTTP, on etcd or an in-memory store"))
 
 const nodeMonitorGracePeriod = Options.text("node-monitor-grace-period").pipe(
@@ -253,10 +256,11 @@ const upCommand = Command.make(
     ),
     dockerSocket,
     nodeMonitorGracePeriod,
+    eventTTL,
     logLevel: logOptions.logLevel
   },
   (o) =>
-    Effect.flatMap(StoreSpec.parse(o.store), (store) =>
+    Effect.flatMap(Effect.zip(StoreSpec.parse(o.store), eventTTLOf(o.eventTTL)), ([store]) =>
       up({
         home: home(),
         store,
@@ -266,6 +270,7 @@ const upCommand = Command.make(
         profile: o.profile,
         logLevel: o.logLevel,
         ...given("nodeMonitorGracePeriod", o.nodeMonitorGracePeriod),
+        eventTTL: o.eventTTL,
         ...given("dockerSocket", o.dockerSocket)
       })
     )

@@ -36,6 +36,8 @@ export interface UpOptions {
   readonly profile: string
   readonly logLevel: LogLevelName
   readonly dockerSocket?: string
+  /** The API server's `--event-ttl` (checked by the caller); default its own, 1h. */
+  readonly eventTTL?: string
   /** The controller-manager's `--node-monitor-grace-period`. */
   readonly nodeMonitorGracePeriod?: string
   /** How long to wait for the API server and then for the nodes; default 60 s each. */
@@ -198,7 +200,8 @@ export const up = (options: UpOptions): Effect.Effect<void, CliError> =>
       "apiserver",
       ...["--port", String(port), "--store", StoreSpec.format(options.store)],
       ...["--tls-cert-file", certFile, "--tls-private-key-file", keyFile],
-      ...["--token-file", tokens, "--kubeconfig", kubeconfig, ...logLevel]
+      ...["--token-file", tokens, "--kubeconfig", kubeconfig, ...logLevel],
+      ...(options.eventTTL === undefined ? [] : ["--event-ttl", options.eventTTL])
     ]
     const started: Array<Started> = []
     const stopStarted = Effect.sync(() => {
