@@ -23,7 +23,7 @@ import {
   typeLabel
 } from "./labels.js"
 import { demultiplexedLines } from "./logs.js"
-import { timeOf } from "./status.js"
+import { containerInfoOf, timeOf } from "./status.js"
 import { serveImage } from "./testRegistry.js"
 
 const present = await dockerPresent("DockerRuntime tests")
@@ -350,6 +350,32 @@ describe("without an engine", () => {
   it("reads Docker's zero time as absent and nanosecond timestamps to the millisecond", () => {
     expect(timeOf("0001-01-01T00:00:00Z")).toBeUndefined()
     expect(timeOf("2024-05-01T10:00:00.123456789Z")).toBe(Date.UTC(2024, 4, 1, 10, 0, 0, 123))
+  })
+
+  it("never reports a container finished before it started, as Docker may for one that exits at once", () => {
+    const inspected = (startedAt: string, finishedAt: string) =>
+      containerInfoOf({
+        Id: "c1",
+        Image: "sha256:1",
+        Created: "2024-05-01T10:00:00.000Z",
+        Config: { Image: "busybox:1.36", Labels: {} },
+        State: {
+          Running: false,
+          Status: "exited",
+          ExitCode: 3,
+          Error: "",
+          OOMKilled: false,
+          StartedAt: startedAt,
+          FinishedAt: finishedAt
+        }
+      } as unknown as Docker.ContainerInspectInfo)
+    const early = inspected("2024-05-01T10:00:01.504000001Z", "2024-05-01T10:00:01.503999999Z")
+    expect([early.startedAt, early.finishedAt]).toEqual([
+      Date.UTC(2024, 4, 1, 10, 0, 1, 504),
+      Date.UTC(2024, 4, 1, 10, 0, 1, 504)
+    ])
+    const normal = inspected("2024-05-01T10:00:01.504Z", "2024-05-01T10:00:02.250Z")
+    expect(normal.finishedAt).toBe(Date.UTC(2024, 4, 1, 10, 0, 2, 250))
   })
 
   it.live("interrupting a response body's Stream destroys the body, closing its connection", () =>

@@ -31,7 +31,9 @@ export const containerInfoOf = (info: Docker.ContainerInspectInfo): ContainerInf
   const labels = info.Config.Labels ?? {}
   const state = stateOf(info)
   const startedAt = timeOf(info.State.StartedAt)
-  const finishedAt = timeOf(info.State.FinishedAt)
+  // Docker may stamp a container that exits at once as finished before it started (moby/moby#45445).
+  const finished = timeOf(info.State.FinishedAt)
+  const finishedAt = finished === undefined || startedAt === undefined ? finished : Math.max(finished, startedAt)
   return {
     id: info.Id,
     pod: podOf(labels),
