@@ -1,11 +1,12 @@
 // Module hooks that load the project's TypeScript (registered by ./typescript.js): a relative `.js`
-// import names its `.ts` file when there is one, and `.ts` files are compiled by esbuild, file by file.
+// import names its `.ts` file when there is one, and `.ts` and `.mts` files are compiled by esbuild, file
+// by file, as ES modules.
 import { readFile } from "node:fs/promises"
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { transform } from "esbuild"
 
-const typescript = /\.[cm]?ts$/
+const typescript = /\.m?ts$/
 
 export const resolve = (specifier, context, nextResolve) => {
   if (specifier.endsWith(".js") && /^(\.{1,2}\/|\/|file:)/.test(specifier) && context.parentURL?.startsWith("file:")) {
@@ -20,10 +21,10 @@ export const load = async (url, context, nextLoad) => {
   const path = fileURLToPath(url)
   const { code } = await transform(await readFile(path, "utf8"), {
     loader: "ts",
-    format: url.endsWith(".cts") ? "cjs" : "esm",
+    format: "esm",
     target: `node${process.versions.node}`,
     sourcemap: "inline",
     sourcefile: path
   })
-  return { format: url.endsWith(".cts") ? "commonjs" : "module", source: code, shortCircuit: true }
+  return { format: "module", source: code, shortCircuit: true }
 }
