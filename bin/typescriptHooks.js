@@ -8,8 +8,11 @@ import { transform } from "esbuild"
 
 const typescript = /\.m?ts$/
 
+// Only our own files look for a .ts sibling: a package's relative imports go straight on, unprobed.
+const ours = (parentURL) => parentURL?.startsWith("file:") === true && !parentURL.includes("/node_modules/")
+
 export const resolve = (specifier, context, nextResolve) => {
-  if (specifier.endsWith(".js") && /^(\.{1,2}\/|\/|file:)/.test(specifier) && context.parentURL?.startsWith("file:")) {
+  if (specifier.endsWith(".js") && /^(\.{1,2}\/|\/|file:)/.test(specifier) && ours(context.parentURL)) {
     const url = new URL(`${specifier.slice(0, -3)}.ts`, context.parentURL)
     if (existsSync(url)) return { url: url.href, shortCircuit: true }
   }
