@@ -350,22 +350,25 @@ export const objectMetaUpdate = (meta: ObjectMeta, old: ObjectMeta): ReadonlyArr
       )
     }
   }
-  errors.push(...immutable("metadata.name", meta.name ?? "", old.name ?? ""))
-  errors.push(...immutable("metadata.namespace", meta.namespace ?? "", old.namespace ?? ""))
-  errors.push(...immutable("metadata.uid", meta.uid ?? "", old.uid ?? ""))
-  errors.push(...immutable("metadata.creationTimestamp", meta.creationTimestamp ?? null, old.creationTimestamp ?? null))
-  errors.push(...immutable("metadata.deletionTimestamp", meta.deletionTimestamp ?? null, old.deletionTimestamp ?? null))
-  errors.push(
-    ...immutable(
-      "metadata.deletionGracePeriodSeconds",
-      meta.deletionGracePeriodSeconds ?? null,
-      old.deletionGracePeriodSeconds ?? null
-    )
+  // Every update runs this: the unchanged fields (nearly all) cost a comparison, not a list.
+  const unchanged = (field: string, value: unknown, was: unknown) => {
+    if (value !== was) errors.push(...immutable(field, value, was))
+  }
+  unchanged("metadata.name", meta.name ?? "", old.name ?? "")
+  unchanged("metadata.namespace", meta.namespace ?? "", old.namespace ?? "")
+  unchanged("metadata.uid", meta.uid ?? "", old.uid ?? "")
+  unchanged("metadata.creationTimestamp", meta.creationTimestamp ?? null, old.creationTimestamp ?? null)
+  unchanged("metadata.deletionTimestamp", meta.deletionTimestamp ?? null, old.deletionTimestamp ?? null)
+  unchanged(
+    "metadata.deletionGracePeriodSeconds",
+    meta.deletionGracePeriodSeconds ?? null,
+    old.deletionGracePeriodSeconds ?? null
   )
-  errors.push(...labels("metadata.labels", meta.labels))
-  errors.push(...annotations("metadata.annotations", meta.annotations))
-  errors.push(...ownerReferences("metadata.ownerReferences", meta.ownerReferences))
-  errors.push(...finalizers("metadata.finalizers", meta.finalizers))
+  if (meta.labels !== undefined) errors.push(...labels("metadata.labels", meta.labels))
+  if (meta.annotations !== undefined) errors.push(...annotations("metadata.annotations", meta.annotations))
+  if (meta.ownerReferences !== undefined)
+    errors.push(...ownerReferences("metadata.ownerReferences", meta.ownerReferences))
+  if (meta.finalizers !== undefined) errors.push(...finalizers("metadata.finalizers", meta.finalizers))
   return errors
 }
 

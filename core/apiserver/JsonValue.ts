@@ -10,17 +10,31 @@ export type JsonObject = { readonly [key: string]: unknown }
 /** Whether `u` is a JSON object (not an array, not null). */
 export const isObject = (u: unknown): u is JsonObject => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** Structural equality of JSON values; an absent key equals an undefined one. */
+/** Structural equality of JSON values; an absent key equals an undefined one. Loops, not callbacks: every write compares. */
 export const equals = (a: unknown, b: unknown): boolean => {
   if (a === b) return true
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false
-    return a.every((x, i) => equals(x, b[i]))
+  const array = Array.isArray(a)
+  if (array !== Array.isArray(b)) return false
+  if (array) {
+    const x = a as ReadonlyArray<unknown>
+    const y = b as ReadonlyArray<unknown>
+    if (x.length !== y.length) return false
+    for (let i = 0; i < x.length; i++) if (!equals(x[i], y[i])) return false
+    return true
   }
-  const ak = Object.keys(a).filter((k) => (a as JsonObject)[k] !== undefined)
-  const bk = Object.keys(b).filter((k) => (b as JsonObject)[k] !== undefined)
-  return ak.length === bk.length && ak.every((k) => equals((a as JsonObject)[k], (b as JsonObject)[k]))
+  const x = a as JsonObject
+  const y = b as JsonObject
+  // Count a's defined keys while comparing them, then b's: equal counts mean b has no other defined key.
+  let defined = 0
+  for (const key of Object.keys(x)) {
+    const value = x[key]
+    if (value === undefined) continue
+    defined++
+    if (!Object.hasOwn(y, key) || !equals(value, y[key])) return false
+  }
+  for (const key of Object.keys(y)) if (y[key] !== undefined) defined--
+  return defined === 0
 }
 
 /** Whether arrays and objects nest deeper than `limit` levels in `value` (walked with an explicit stack). */
