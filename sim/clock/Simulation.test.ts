@@ -6,7 +6,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Random from "effect/Random"
 import * as Cause from "effect/Cause"
-import { Deadlock, Simulation, defaultStart } from "./Simulation.js"
+import { Deadlock, Simulation, defaultStart, isSimClock } from "./Simulation.js"
 
 /** Fibers that each sleep a random while and note when they woke: the order is the run's fingerprint. */
 const workload = Effect.gen(function* () {
@@ -45,6 +45,29 @@ describe("Simulation", () => {
     )
     expect(exit).toEqual(Exit.succeed(["z@0", "a@10", "b@10", "c@3600000"]))
     expect(sim.elapsed()).toBe(3_600_000)
+  })
+
+  it("sleepFor works out its time as the sleep starts, and a time of zero goes on at once, with no event", () => {
+    const sim = new Simulation({ seed: 1 })
+    const asked: Array<number> = []
+    const exit = sim.run(
+      Effect.gen(function* () {
+        const clock = yield* Effect.clock
+        if (!isSimClock(clock)) return "not the simulation's clock"
+        const sleep = clock.sleepFor(() => {
+          asked.push(sim.elapsed())
+          return 250
+        })
+        yield* Effect.sleep(100)
+        yield* sleep
+        yield* sleep
+        const events = sim.events()
+        yield* clock.sleepFor(() => 0)
+        return { woke: sim.elapsed(), extraEvents: sim.events() - events }
+      })
+    )
+    expect(exit).toEqual(Exit.succeed({ woke: 600, extraEvents: 0 }))
+    expect(asked).toEqual([100, 350])
   })
 
   it("an hour of 100 fibers beating every 10 s: each beats 359 times before the hour's timer, set first, wakes", () => {

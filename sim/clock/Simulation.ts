@@ -3,9 +3,10 @@
  *
  * A `Simulation` owns an Effect `Scheduler` (it queues every task Effect hands it) and a `Clock`
  * whose `sleep` puts a timer into a heap ordered by time, then by insertion. `run` forks the
- * program with both (forked fibers inherit them) and a seeded `Random`, then loops: it runs queued
- * tasks until none is left, then moves virtual time to the earliest timer and fires it. No wall
- * clock, real timer or I/O is involved, so a run is a pure function of the program and the seed.
+ * program with both (forked fibers inherit them) and a seeded `Random` (a `SimRandom`), then
+ * loops: it runs queued tasks until none is left, then moves virtual time to the earliest timer
+ * and fires it. No wall clock, real timer or I/O is involved, so a run is a pure function of the
+ * program and the seed.
  *
  * With `interleave: "random"` the next task is picked at random among the runnable ones (from a
  * generator seeded apart from the program's `Random`) and fibers yield at random points, to explore
@@ -19,8 +20,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
-import * as Random from "effect/Random"
 import type * as Scheduler from "effect/Scheduler"
+import { SimRandom } from "./SimRandom.js"
 
 export interface SimulationOptions {
   /** Seeds the program's `Random` (and the interleaving). */
@@ -36,6 +37,19 @@ export interface SimulationOptions {
 }
 
 export const defaultStart = Date.UTC(2025, 0, 1)
+
+/** The simulation's Clock, which can also sleep for a time worked out as the sleep starts. */
+export interface SimClock extends Clock.Clock {
+  /**
+   * Sleeps `millis()` ms, called as the sleep starts (a latency drawn from the run's `SimRandom`,
+   * say): one asynchronous step, where drawing first and then sleeping takes three. Zero or less
+   * goes on at once.
+   */
+  readonly sleepFor: (millis: () => number) => Effect.Effect<void>
+}
+
+/** Whether `clock` is a simulation's. */
+export const isSimClock = (clock: Clock.Clock): clock is SimClock => "sleepFor" in clock
 
 /** The program waited on something no fiber and no timer could ever bring. */
 export class Deadlock extends Error {
@@ -64,12 +78,14 @@ class TimerHeap {
     const items = this.items
     items.push(timer)
     let i = items.length - 1
+    // Sifts a hole up, then fills it: no pair swapped through a temporary array on every step.
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (!earlier(items[i]!, items[parent]!)) break
-      ;[items[i], items[parent]] = [items[parent]!, items[i]!]
+      if (!earlier(timer, items[parent]!)) break
+      items[i] = items[parent]!
       i = parent
     }
+    items[i] = timer
   }
 
   pop(): Timer | undefined {
@@ -77,17 +93,18 @@ class TimerHeap {
     const top = items[0]
     const last = items.pop()
     if (top === undefined || last === undefined || items.length === 0) return top
-    items[0] = last
+    // Sifts a hole down from the top, then puts the last timer in it.
+    const n = items.length
     let i = 0
     while (true) {
-      const [l, r] = [2 * i + 1, 2 * i + 2]
-      let least = i
-      if (l < items.length && earlier(items[l]!, items[least]!)) least = l
-      if (r < items.length && earlier(items[r]!, items[least]!)) least = r
-      if (least === i) break
-      ;[items[i], items[least]] = [items[least]!, items[i]!]
-      i = least
+      const l = 2 * i + 1
+      if (l >= n) break
+      const child = l + 1 < n && earlier(items[l + 1]!, items[l]!) ? l + 1 : l
+      if (!earlier(items[child]!, last)) break
+      items[i] = items[child]!
+      i = child
     }
+    items[i] = last
     return top
   }
 }
@@ -121,7 +138,7 @@ export class Simulation {
   private choice = 0
 
   readonly scheduler: Scheduler.Scheduler
-  readonly clock: Clock.Clock
+  readonly clock: SimClock
 
   constructor(readonly options: SimulationOptions) {
     this.time = options.start ?? defaultStart
@@ -153,7 +170,13 @@ export class Simulation {
       currentTimeMillis,
       unsafeCurrentTimeNanos: () => BigInt(this.time) * 1_000_000n,
       currentTimeNanos,
-      sleep: (duration) => this.sleep(Duration.toMillis(duration))
+      sleep: (duration) => this.sleep(Duration.toMillis(duration)),
+      sleepFor: (millis) =>
+        Effect.async<void>((resume) => {
+          const ms = millis()
+          if (ms > 0) this.schedule(ms, () => resume(Effect.void))
+          else resume(Effect.void)
+        })
     }
   }
 
@@ -236,7 +259,7 @@ export class Simulation {
 
   private start<A, E>(effect: Effect.Effect<A, E>): { exit: Exit.Exit<A, E> | undefined } {
     const fiber: Fiber.RuntimeFiber<A, E> = Effect.runFork(
-      effect.pipe(Effect.withClock(this.clock), Effect.withRandom(Random.make(this.options.seed))),
+      effect.pipe(Effect.withClock(this.clock), Effect.withRandom(new SimRandom(this.options.seed))),
       { scheduler: this.scheduler }
     )
     const run: { exit: Exit.Exit<A, E> | undefined } = { exit: undefined }

@@ -43,6 +43,8 @@ import { unavailable as unavailableStatus } from "../../core/apiserver/StoreErro
 import { type Transport, Unreachable } from "../../core/client/Transport.js"
 import { type Store, StoreUnavailable } from "../../core/store/Store.js"
 import type { Range } from "../scenario/Scenario.js"
+import { isSimClock } from "../clock/Simulation.js"
+import { SimRandom } from "../clock/SimRandom.js"
 import * as Link from "./Link.js"
 
 export interface NetworkOptions {
@@ -151,11 +153,17 @@ export const make = (options: NetworkOptions): Effect.Effect<Network> =>
     const sleepMillis = (millis: number): Effect.Effect<void> =>
       millis > 0 ? clock.sleep(Duration.millis(millis)) : Effect.void
 
+    // A latency in [min, max] ms: in a simulation drawn as the sleep starts, in one step (every call and watch chunk of the run waits one).
+    const sleepBetween =
+      isSimClock(clock) && random instanceof SimRandom
+        ? (min: number, max: number) => clock.sleepFor(() => random.int(min, max + 1))
+        : (min: number, max: number) => Effect.flatMap(random.nextIntBetween(min, max + 1), sleepMillis)
+
     /** The wait for one way over the network at the latency in force; undefined for none. */
     const oneWay = (): Effect.Effect<void> | undefined => {
       const { min, max } = latency()
       if (max <= 0) return undefined
-      return min === max ? sleepMillis(min) : Effect.flatMap(random.nextIntBetween(min, max + 1), sleepMillis)
+      return min === max ? sleepMillis(min) : sleepBetween(min, max)
     }
 
     // The armed writes per component, in arming order.
