@@ -4,11 +4,9 @@
  * Event's count and lastTimestamp instead of creating another. Writes happen on a fiber of the
  * recorder's own, so reporting never waits on the API server and never fails.
  */
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
-import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import type { Event } from "../api/Event.js"
 import { Events } from "../api/Event.js"
@@ -54,6 +52,9 @@ const identify = (obj: KubeObject): string =>
 export const make = (component: string, host?: string): Effect.Effect<EventRecorder, never, Client | Scope.Scope> =>
   Effect.gen(function* () {
     const client = yield* Client
+    // Read once: every event reads the time (and draws a name) without looking these up again.
+    const clock = yield* Effect.clock
+    const random = yield* Effect.random
     const pending = yield* Queue.dropping<Pending>(maxPending)
     // Map order is insertion order: re-inserting on use keeps the least recently used first.
     const recent = new Map<string, Recent>()
@@ -76,10 +77,9 @@ export const make = (component: string, host?: string): Effect.Effect<EventRecor
     // client-go names events `<object>.<unix nanos in hex>`; the random sub-millisecond part keeps
     // names apart when several recorders report at the same virtual instant.
     const eventName = (obj: KubeObject) =>
-      Effect.zipWith(
-        Clock.currentTimeNanos,
-        Random.nextIntBetween(0, 1_000_000),
-        (nanos, jitter) => `${obj.metadata.name ?? ""}.${(nanos + BigInt(jitter)).toString(16)}`
+      Effect.map(
+        random.nextIntBetween(0, 1_000_000),
+        (jitter) => `${obj.metadata.name ?? ""}.${(clock.unsafeCurrentTimeNanos() + BigInt(jitter)).toString(16)}`
       )
 
     const create = (p: Pending) =>
@@ -143,8 +143,8 @@ export const make = (component: string, host?: string): Effect.Effect<EventRecor
 
     const recorder: EventRecorder = {
       event: (obj, type, reason, message) =>
-        Effect.flatMap(Clock.currentTimeMillis, (at) =>
-          pending.unsafeOffer({ obj, type, reason, message, at })
+        Effect.suspend(() =>
+          pending.unsafeOffer({ obj, type, reason, message, at: clock.unsafeCurrentTimeMillis() })
             ? Effect.void
             : Effect.logWarning(`dropped event ${reason} for ${obj.kind} ${obj.metadata.name}`)
         )

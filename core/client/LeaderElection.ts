@@ -4,7 +4,6 @@
  * a holder that cannot renew within `renewDeadline` stops its work before anyone else may take
  * the Lease (`leaseDuration` after the last renewal).
  */
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -46,6 +45,8 @@ export const run = <E, R>(
 ): Effect.Effect<never, never, Client | Exclude<R, Scope.Scope>> =>
   Effect.gen(function* () {
     const client = yield* Client
+    // Read once: the renewal every retry period reads the time and sleeps without looking the Clock up.
+    const clock = yield* Effect.clock
     const name = options.lockName
     const namespace = options.lockNamespace ?? "kube-system"
     const identity = options.identity
@@ -135,7 +136,7 @@ export const run = <E, R>(
       }).pipe(Effect.catchAll((error) => Effect.as(Effect.logDebug("lease acquire or renew failed", error), false)))
 
     const acquire = Effect.gen(function* () {
-      while (!(yield* tryAcquireOrRenew(yield* Clock.currentTimeMillis))) yield* Effect.sleep(retryPeriod)
+      while (!(yield* tryAcquireOrRenew(clock.unsafeCurrentTimeMillis()))) yield* clock.sleep(retryPeriod)
     })
 
     /**
@@ -144,27 +145,27 @@ export const run = <E, R>(
      * sleeps until it and looks again (it moves with each renewal), not a timeout on every renewal: a
      * renewal still in flight at the deadline is interrupted all the same.
      */
-    const renewUntilLost = Effect.flatMap(Clock.currentTimeMillis, (start) => {
-      let deadline = start + renewDeadline
-      const renew: Effect.Effect<void> = Effect.flatMap(Effect.sleep(retryPeriod), () =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.flatMap(tryAcquireOrRenew(now), (renewed) => {
-            if (renewed) deadline = now + renewDeadline
-            // Another holder wrote the Lease: it is no longer ours, whatever the deadline says.
-            else if (holderOf(observed) !== identity) return Effect.void
-            return renew
-          })
-        )
-      )
-      const expire: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        now >= deadline ? Effect.void : Effect.zipRight(Effect.sleep(deadline - now), expire)
-      )
+    const renewUntilLost = Effect.suspend(() => {
+      let deadline = clock.unsafeCurrentTimeMillis() + renewDeadline
+      const renew: Effect.Effect<void> = Effect.flatMap(clock.sleep(retryPeriod), () => {
+        const now = clock.unsafeCurrentTimeMillis()
+        return Effect.flatMap(tryAcquireOrRenew(now), (renewed) => {
+          if (renewed) deadline = now + renewDeadline
+          // Another holder wrote the Lease: it is no longer ours, whatever the deadline says.
+          else if (holderOf(observed) !== identity) return Effect.void
+          return renew
+        })
+      })
+      const expire: Effect.Effect<void> = Effect.suspend(() => {
+        const now = clock.unsafeCurrentTimeMillis()
+        return now >= deadline ? Effect.void : Effect.zipRight(clock.sleep(Duration.millis(deadline - now)), expire)
+      })
       return Effect.raceFirst(renew, expire)
     })
 
     const release = Effect.gen(function* () {
       if (observed === undefined || holderOf(observed) !== identity) return
-      const time = microTime(yield* Clock.currentTimeMillis)
+      const time = microTime(clock.unsafeCurrentTimeMillis())
       const spec = { leaseDurationSeconds: 1, acquireTime: time, renewTime: time }
       const leaseTransitions = observed.spec?.leaseTransitions
       observed = yield* client.update(Leases, {
@@ -198,6 +199,6 @@ export const run = <E, R>(
     while (true) {
       yield* acquire
       yield* term
-      yield* Effect.sleep(retryPeriod)
+      yield* clock.sleep(retryPeriod)
     }
   }).pipe(Effect.annotateLogs({ component: "leader-election", lease: options.lockName, identity: options.identity }))

@@ -334,12 +334,7 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
     const relist = Effect.gen(function* () {
       let seen: ReadonlyMap<string, RuntimePod.RuntimePod> = new Map()
       const listed = Effect.orElseSucceed(RuntimePod.listAll, () => undefined)
-      const collectBackoffs = Effect.clockWith((clock) => {
-        const at = clock.unsafeCurrentTimeMillis()
-        ctx.crashBackoff.gc(at)
-        ctx.imageBackoff.gc(at)
-        return Effect.void
-      })
+      const clock = yield* Effect.clock
       while (true) {
         const pods = yield* listed
         if (pods !== undefined) {
@@ -347,8 +342,10 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
           for (const uid of pods.keys()) if (!seen.has(uid)) yield* workers.update(uid)
           seen = pods
         }
-        yield* collectBackoffs
-        yield* Effect.sleep(runtimeRelistPeriod)
+        const at = clock.unsafeCurrentTimeMillis()
+        ctx.crashBackoff.gc(at)
+        ctx.imageBackoff.gc(at)
+        yield* clock.sleep(runtimeRelistPeriod)
       }
     })
 
