@@ -80,6 +80,10 @@ export interface MemoryRuntime extends RuntimeService {
   readonly setPullable: (pullable: (image: string) => boolean) => Effect.Effect<void>
   /** The container writes a line to its log. */
   readonly writeLog: (containerId: string, line: string) => Effect.Effect<void, RuntimeNotFound>
+  /** What `listSandboxes` answers, read at once: for a simulation's judge, which looks between steps, not in one. */
+  readonly sandboxList: () => ReadonlyArray<Sandbox>
+  /** What `listContainers` answers, read at once. */
+  readonly containerList: () => ReadonlyArray<ContainerInfo>
 }
 
 interface ContainerRecord {
@@ -231,7 +235,7 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
           if (sandbox === undefined || !sandboxes.delete(id)) return
           yield* publish({ type: "SandboxRemoved", podUid: sandbox.pod.uid, id })
         }),
-      listSandboxes: Effect.sync(() => [...sandboxes.values()]),
+      listSandboxes: Effect.sync(() => runtime.sandboxList()),
       createContainer: (config) =>
         Effect.gen(function* () {
           const sandbox = sandboxes.get(config.sandboxId)
@@ -275,7 +279,9 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
         }),
       stopContainer,
       removeContainer,
-      listContainers: Effect.sync(() => [...containers.values()].map((c) => c.info)),
+      listContainers: Effect.sync(() => runtime.containerList()),
+      sandboxList: () => [...sandboxes.values()],
+      containerList: () => [...containers.values()].map((c) => c.info),
       listPod: (podUid) =>
         Effect.sync(() => {
           const [podSandboxes, podContainers] = [new Array<Sandbox>(), new Array<ContainerInfo>()]

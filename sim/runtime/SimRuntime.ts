@@ -238,7 +238,7 @@ export const make = (options: SimRuntimeOptions): Effect.Effect<SimRuntime, neve
       usage: () => {
         let [cpuMillis, memoryBytes] = [0, 0]
         if (inner === undefined) return { cpuMillis, memoryBytes }
-        for (const c of Effect.runSync(listed(inner))) {
+        for (const c of inner.containerList()) {
           const used = c.state === "Running" ? requests.get(c.id) : undefined
           if (used === undefined) continue
           cpuMillis += used.cpuMillis
@@ -248,13 +248,13 @@ export const make = (options: SimRuntimeOptions): Effect.Effect<SimRuntime, neve
       },
       podUids: () => {
         if (inner === undefined) return []
-        const sandboxes = Effect.runSync(Effect.orElseSucceed(inner.listSandboxes, () => []))
-        const uids = new Set([...sandboxes, ...Effect.runSync(listed(inner))].map((item) => item.pod.uid))
+        const uids = new Set([...inner.sandboxList(), ...inner.containerList()].map((item) => item.pod.uid))
         return [...uids].sort()
       },
       containers: () => {
         if (inner === undefined) return []
-        return Effect.runSync(listed(inner))
+        return inner
+          .containerList()
           .map((c) => ({ podUid: c.pod.uid, container: c.name, id: c.id, running: c.state === "Running" }))
           .sort(compareContainers)
       }
