@@ -149,3 +149,18 @@ describe("canonical", () => {
     )
   })
 })
+
+describe("utf8Length", () => {
+  it("counts the bytes TextEncoder writes, lone surrogates and pairs included", () => {
+    const utf8 = new TextEncoder()
+    const text = fc
+      .array(fc.oneof(fc.integer({ min: 0, max: 0x7ff }), fc.integer({ min: 0, max: 0xffff })), { maxLength: 40 })
+      .map((codes) => String.fromCharCode(...codes))
+    fc.assert(
+      fc.property(fc.oneof(text, fc.string({ unit: "binary" })), (s) => {
+        expect(V.utf8Length(s)).toBe(utf8.encode(s).length)
+      }),
+      { seed: 42, numRuns: 1000 }
+    )
+  })
+})

@@ -261,7 +261,21 @@ export const labels = (field: string, map: Readonly<Record<string, string>> | un
   ])
 
 const totalAnnotationSizeLimit = 256 * 1024
-const utf8 = new TextEncoder()
+
+/** The length of `s` in UTF-8, counted without encoding it (every write of an annotated object counts its annotations). */
+export const utf8Length = (s: string): number => {
+  let n = s.length
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) continue
+    if (c < 0x800) n += 1
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2 // a surrogate pair: 4 bytes for 2 code units
+      i++
+    } else n += 2 // 3 bytes, a lone surrogate included (TextEncoder writes U+FFFD)
+  }
+  return n
+}
 
 /** Annotation keys are qualified names (case-insensitively) and all of them fit in 256 KiB. */
 export const annotations = (
@@ -270,7 +284,7 @@ export const annotations = (
 ): ReadonlyArray<FieldError> => {
   const entries = Object.entries(map ?? {})
   const keys = entries.flatMap(([k]) => qualifiedName(k.toLowerCase()).map((m) => invalid(field, k, m)))
-  const size = entries.reduce((n, [k, v]) => n + utf8.encode(k).length + utf8.encode(v).length, 0)
+  const size = entries.reduce((n, [k, v]) => n + utf8Length(k) + utf8Length(v), 0)
   return size > totalAnnotationSizeLimit ? [...keys, tooLong(field, totalAnnotationSizeLimit)] : keys
 }
 
