@@ -100,6 +100,14 @@ export const make = (store: Store["Type"]): Effect.Effect<World, never, Scope.Sc
     let waiters: Array<{ readonly target: Revision; readonly done: Deferred.Deferred<void> }> = []
     let broken: Cause.Cause<never> | undefined
 
+    // Where each key points, worked out once while the key lives: every change of the run is located.
+    const locations = new Map<string, Located | null>()
+    const located = (key: string): Located | undefined => {
+      let location = locations.get(key)
+      if (location === undefined) locations.set(key, (location = locate(key) ?? null))
+      return location ?? undefined
+    }
+
     const kindOf = (type: ResourceType<any>): Kind => {
       let kind = kinds.get(type.kind)
       if (kind === undefined) {
@@ -135,13 +143,14 @@ export const make = (store: Store["Type"]): Effect.Effect<World, never, Scope.Sc
 
     const apply = (event: WatchEvent) => {
       applied = event.revision
-      const located = locate(event.entry.key)
-      if (located === undefined) return
+      const location = located(event.entry.key)
+      if (event.type === "DELETED") locations.delete(event.entry.key)
+      if (location === undefined) return
       const object = ResourceVersion.stamp(event.entry, event.revision)
       const old = event.previous === undefined ? undefined : ResourceVersion.stamp(event.previous)
-      if (event.type === "DELETED") remove(located)
-      else put(located, object)
-      const kind = located.type.kind
+      if (event.type === "DELETED") remove(location)
+      else put(location, object)
+      const kind = location.type.kind
       const revision = event.revision
       emit(
         old === undefined
