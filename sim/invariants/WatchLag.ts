@@ -31,18 +31,22 @@ const revisionOf = (line: WatchLine): number | undefined => {
 
 /** Lags measured against `now` (virtual epoch millis). */
 export const make = (now: () => number): WatchLag => {
-  // The world's revisions and when it applied them, both increasing, within the window.
-  const revisions: Array<number> = []
-  const times: Array<number> = []
+  // The world's revisions and when it applied them, both increasing; those from `first` on are within
+  // the window. Expired ones are dropped in bulk, not one `shift` each: a big cluster applies tens of
+  // thousands of revisions in a window, and shifting an array that long moves all of it.
+  let revisions: Array<number> = []
+  let times: Array<number> = []
+  let first = 0
   const peaks = new Map<string, Peaks>()
 
   // When the world applied `revision` (or the latest revision before it); undefined when too old.
   const appliedAt = (revision: number): number | undefined => {
-    let [lo, hi] = [0, revisions.length - 1]
-    if (hi < 0 || revisions[0] > revision) return undefined
+    let lo = first
+    let hi = revisions.length - 1
+    if (hi < lo || revisions[lo]! > revision) return undefined
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1
-      if (revisions[mid] <= revision) lo = mid
+      if (revisions[mid]! <= revision) lo = mid
       else hi = mid - 1
     }
     return times[lo]
@@ -61,12 +65,14 @@ export const make = (now: () => number): WatchLag => {
 
   return {
     applied: (event, at) => {
-      if (revisions.length > 0 && revisions[revisions.length - 1] >= event.revision) return
+      if (revisions.length > first && revisions[revisions.length - 1]! >= event.revision) return
       revisions.push(event.revision)
       times.push(at)
-      while (times.length > 0 && times[0] < at - windowMillis) {
-        times.shift()
-        revisions.shift()
+      while (first < times.length && times[first]! < at - windowMillis) first++
+      if (first > 1024 && first * 2 > times.length) {
+        revisions = revisions.slice(first)
+        times = times.slice(first)
+        first = 0
       }
     },
     onWatchLine: (component) => (line) => {
