@@ -96,6 +96,7 @@ const worldOf = (byKind: ReadonlyMap<string, ReadonlyArray<KubeObject>>): World 
       ),
     getByUid: (uid) => all.find((o) => o.metadata.uid === uid),
     list,
+    unsorted: list,
     pods: () => list("Pod") as ReadonlyArray<Pod>,
     nodes: () => list("Node") as ReadonlyArray<Node>,
     revision: () => 0,

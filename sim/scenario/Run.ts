@@ -300,7 +300,7 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
       const podsPerNode: Record<string, number> = {}
       for (const node of world.nodes()) podsPerNode[node.metadata.name ?? ""] = 0
       let pending = 0
-      for (const pod of world.pods()) {
+      for (const pod of world.unsorted("Pod") as Iterable<Pod>) {
         const phase = pod.status?.phase
         if (phase === "Succeeded" || phase === "Failed") continue
         const node = pod.spec?.nodeName ?? ""

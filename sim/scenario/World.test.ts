@@ -57,10 +57,16 @@ describe("World", () => {
         yield* put(pod("a", { node: "node-1" }))
         yield* world.settled
         const updated = world.pods().find((p) => p.metadata.name === "a" && p.metadata.namespace === "default")
-        return { first, node: updated?.spec?.nodeName, again: world.pods().length }
+        const seen = [...world.unsorted("pods")].map((p) => `${p.metadata.namespace}/${p.metadata.name}`)
+        return { first, node: updated?.spec?.nodeName, again: world.pods().length, seen }
       })
     )
-    expect(names).toEqual({ first: ["a/x", "a-b/x", "default/a", "default/b"], node: "node-1", again: 4 })
+    expect(names).toEqual({
+      first: ["a/x", "a-b/x", "default/a", "default/b"],
+      node: "node-1",
+      again: 4,
+      seen: ["a/x", "a-b/x", "default/b", "default/a"]
+    })
   })
 
   it("keeps going when its watch is dropped: it lists again and reports what changed meanwhile", () => {
