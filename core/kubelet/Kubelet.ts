@@ -333,11 +333,12 @@ export const make = (options: KubeletOptions): Effect.Effect<void, never, Client
     /** PLEG's relist: a pod whose runtime state changed since the last look gets a sync. */
     const relist = Effect.gen(function* () {
       let seen: ReadonlyMap<string, RuntimePod.RuntimePod> = new Map()
-      const listed = Effect.orElseSucceed(RuntimePod.listAll, () => undefined)
+      const listed = Effect.orElseSucceed(RuntimePod.listFrom(yield* ContainerRuntime), () => undefined)
       const clock = yield* Effect.clock
       while (true) {
         const pods = yield* listed
-        if (pods !== undefined) {
+        // The same map as the last relist's: the runtime answered the same listings, nothing changed.
+        if (pods !== undefined && pods !== seen) {
           for (const [uid, was] of seen) if (!RuntimePod.sameStates(was, pods.get(uid))) yield* workers.update(uid)
           for (const uid of pods.keys()) if (!seen.has(uid)) yield* workers.update(uid)
           seen = pods

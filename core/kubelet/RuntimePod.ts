@@ -46,14 +46,31 @@ const byPod = (
   return pods
 }
 
-/** Every pod the runtime holds anything of, by pod uid. */
-export const listAll: Effect.Effect<ReadonlyMap<string, RuntimePod>, RuntimeError, ContainerRuntime> = Effect.flatMap(
-  ContainerRuntime,
-  (runtime) =>
-    Effect.flatMap(runtime.listSandboxes, (sandboxes) =>
-      Effect.map(runtime.listContainers, (containers) => byPod(sandboxes, containers))
-    )
-)
+// The grouping of the last listings, by the sandboxes' array: a runtime that answers the same arrays
+// again (MemoryRuntime, while nothing changed) gets the same map, which tells the relist nothing changed.
+const grouped = new WeakMap<
+  ReadonlyArray<Sandbox>,
+  { readonly containers: ReadonlyArray<ContainerInfo>; readonly pods: ReadonlyMap<string, RuntimePod> }
+>()
+
+const groupedByPod = (
+  sandboxes: ReadonlyArray<Sandbox>,
+  containers: ReadonlyArray<ContainerInfo>
+): ReadonlyMap<string, RuntimePod> => {
+  const last = grouped.get(sandboxes)
+  if (last !== undefined && last.containers === containers) return last.pods
+  const pods = byPod(sandboxes, containers)
+  grouped.set(sandboxes, { containers, pods })
+  return pods
+}
+
+/** Every pod `runtime` holds anything of, by pod uid; the same map as before while its listings are the same arrays. */
+export const listFrom = (
+  runtime: ContainerRuntime["Type"]
+): Effect.Effect<ReadonlyMap<string, RuntimePod>, RuntimeError> =>
+  Effect.flatMap(runtime.listSandboxes, (sandboxes) =>
+    Effect.map(runtime.listContainers, (containers) => groupedByPod(sandboxes, containers))
+  )
 
 /** Whether the two show the same sandboxes and containers in the same states (PLEG's "nothing changed"). */
 export const sameStates = (a: RuntimePod | undefined, b: RuntimePod | undefined): boolean => {

@@ -41,6 +41,35 @@ const running = (annotations: Record<string, string> = {}, options: MemoryRuntim
 const settle = Effect.repeatN(Effect.yieldNow(), 20)
 
 describe("MemoryRuntime", () => {
+  it.scoped("listings are the same arrays until something changes, then show the change", () =>
+    Effect.gen(function* () {
+      const runtime = yield* MemoryRuntime.make({ images: ["nginx:1.27"] })
+      const states = Effect.map(runtime.listContainers, (all) => all.map((c) => c.state))
+      const sandboxStates = Effect.map(runtime.listSandboxes, (all) => all.map((s) => s.state))
+      const sandbox = yield* runtime.runSandbox({ pod, attempt: 0, hostname: "web", labels: {}, annotations: {} })
+      expect(yield* sandboxStates).toEqual(["Ready"])
+      const first = yield* runtime.listSandboxes
+      expect(yield* runtime.listSandboxes).toBe(first)
+      expect(Object.isFrozen(first)).toBe(true)
+
+      expect(yield* states).toEqual([])
+      const id = yield* runtime.createContainer(config(sandbox.id))
+      expect(yield* states).toEqual(["Created"])
+      yield* runtime.startContainer(id)
+      const started = yield* runtime.listContainers
+      expect(started.map((c) => c.state)).toEqual(["Running"])
+      expect(yield* runtime.listContainers).toBe(started)
+      yield* runtime.stopContainer(id, 30)
+      expect(yield* states).toEqual(["Exited"])
+      yield* runtime.stopSandbox(sandbox.id)
+      expect(yield* sandboxStates).toEqual(["NotReady"])
+      yield* runtime.removeContainer(id)
+      expect(yield* states).toEqual([])
+      yield* runtime.removeSandbox(sandbox.id)
+      expect(yield* sandboxStates).toEqual([])
+    })
+  )
+
   it.scoped("a run-for container exits by itself after that long, with the exit code asked for", () =>
     Effect.gen(function* () {
       const { runtime, id } = yield* running({

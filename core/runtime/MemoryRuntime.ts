@@ -118,6 +118,16 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
     const events = yield* PubSub.unbounded<RuntimeEvent>()
     let nextId = 1
     let nextIp = ipToNumber(options.firstPodIp ?? "10.244.0.2")
+    // The last listings, until the next change: a kubelet lists its runtime every second (PLEG's relist),
+    // and an unchanged runtime answers the same arrays, which lets the relist see at once that nothing changed.
+    let sandboxesListed: ReadonlyArray<Sandbox> | undefined
+    let containersListed: ReadonlyArray<ContainerInfo> | undefined
+    const sandboxesChanged = () => {
+      sandboxesListed = undefined
+    }
+    const containersChanged = () => {
+      containersListed = undefined
+    }
 
     const publish = (event: RuntimeEvent) => PubSub.publish(events, event)
     const record = (id: string) =>
@@ -132,6 +142,7 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
         if (c.info.state === "Exited") return
         const now = yield* Clock.currentTimeMillis
         c.info = { ...c.info, state: "Exited", finishedAt: now, exitCode, reason }
+        containersChanged()
         yield* PubSub.publish(c.logFeed, Option.none())
         yield* Deferred.succeed(c.exited, undefined)
         yield* publish({ type: "ContainerExited", podUid: c.info.pod.uid, id: c.info.id })
@@ -183,6 +194,7 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
           kill(c),
           Effect.suspend(() => {
             if (!containers.delete(id)) return Effect.void
+            containersChanged()
             return publish({ type: "ContainerRemoved", podUid: c.info.pod.uid, id })
           })
         )
@@ -194,6 +206,7 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
         if (sandbox === undefined) return
         for (const c of [...containers.values()]) if (c.info.sandboxId === id) yield* kill(c)
         sandboxes.set(id, { ...sandbox, state: "NotReady" })
+        sandboxesChanged()
       })
 
     const runtime: MemoryRuntime = {
@@ -223,6 +236,7 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
             createdAt: yield* Clock.currentTimeMillis
           }
           sandboxes.set(sandbox.id, sandbox)
+          sandboxesChanged()
           return sandbox
         }),
       stopSandbox,
@@ -233,6 +247,7 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
           for (const c of [...containers.values()]) if (c.info.sandboxId === id) yield* removeContainer(c.info.id)
           const sandbox = sandboxes.get(id)
           if (sandbox === undefined || !sandboxes.delete(id)) return
+          sandboxesChanged()
           yield* publish({ type: "SandboxRemoved", podUid: sandbox.pod.uid, id })
         }),
       listSandboxes: Effect.sync(() => runtime.sandboxList()),
@@ -264,6 +279,7 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
             logFeed: yield* PubSub.unbounded<Option.Option<string>>(),
             exited: yield* Deferred.make<void>()
           })
+          containersChanged()
           return id
         }),
       startContainer: (id) =>
@@ -274,14 +290,15 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
             return yield* Effect.fail(new RuntimeError({ message: `container ${id} has already run` }))
           }
           c.info = { ...c.info, state: "Running", startedAt: yield* Clock.currentTimeMillis }
+          containersChanged()
           yield* publish({ type: "ContainerStarted", podUid: c.info.pod.uid, id })
           yield* scheduleOwnExit(c)
         }),
       stopContainer,
       removeContainer,
       listContainers: Effect.sync(() => runtime.containerList()),
-      sandboxList: () => [...sandboxes.values()],
-      containerList: () => [...containers.values()].map((c) => c.info),
+      sandboxList: () => (sandboxesListed ??= Object.freeze([...sandboxes.values()])),
+      containerList: () => (containersListed ??= Object.freeze(Array.from(containers.values(), (c) => c.info))),
       listPod: (podUid) =>
         Effect.sync(() => {
           const [podSandboxes, podContainers] = [new Array<Sandbox>(), new Array<ContainerInfo>()]
