@@ -217,6 +217,30 @@ describe("NodeStatus", () => {
         yield* TestClock.adjust("10 seconds")
         yield* TestCluster.settle
         expect(yield* ready).toMatchObject({ status: "True", lastTransitionTime: "2024-05-01T10:01:20Z" })
+        // Nothing changed at the next beat: nothing posted.
+        yield* TestClock.adjust("10 seconds")
+        yield* TestCluster.settle
+        expect((yield* ready)?.lastHeartbeatTime).toBe("2024-05-01T10:01:20Z")
+        // Another writer (the node lifecycle controller) marks the node Unknown: the kubelet's next beat sets it right.
+        const client = yield* Client
+        const node = yield* getNode
+        yield* client.updateStatus(Nodes, {
+          ...node,
+          status: {
+            ...node.status,
+            conditions: (node.status?.conditions ?? []).map((c) =>
+              c.type === "Ready" ? { ...c, status: "Unknown", reason: "NodeStatusUnknown" } : c
+            )
+          }
+        })
+        yield* TestClock.adjust("10 seconds")
+        yield* TestCluster.settle
+        expect(yield* ready).toMatchObject({
+          status: "True",
+          reason: "KubeletReady",
+          lastHeartbeatTime: "2024-05-01T10:01:40Z",
+          lastTransitionTime: "2024-05-01T10:01:40Z"
+        })
       })
     )
   )

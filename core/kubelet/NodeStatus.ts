@@ -260,14 +260,32 @@ export const run = (options: NodeStatusOptions): Effect.Effect<void, never, Clie
       )
     })
 
+    // The node status last found to need no write, with the health it was computed from. The verdict
+    // depends on nothing else (the time only moves heartbeats, which the comparison leaves out), so
+    // while the informer holds that same status and the health is the same, it stands.
+    let unchanged: { readonly status: NodeStatusType | undefined; readonly health: Health } | undefined
+
     /** Computes the status over `node` and writes it when it changed or a report is due. */
     const postOver = (node: Node, h: Health) =>
       Effect.clockWith((clock) => {
         const nowMillis = clock.unsafeCurrentTimeMillis()
-        const { status, transitions } = desiredStatus(options, node.status, h, rfc3339(nowMillis))
         const last = lastReport
         const due = last === undefined || nowMillis - last >= reportEvery
-        if (!due && equals(comparable(status), comparable(node.status))) return Effect.void
+        const known = unchanged
+        if (
+          !due &&
+          known !== undefined &&
+          known.status === node.status &&
+          known.health.ready === h.ready &&
+          known.health.runtimeVersion === h.runtimeVersion
+        ) {
+          return Effect.void
+        }
+        const { status, transitions } = desiredStatus(options, node.status, h, rfc3339(nowMillis))
+        if (!due && equals(comparable(status), comparable(node.status))) {
+          unchanged = { status: node.status, health: h }
+          return Effect.void
+        }
         return Effect.flatMap(client.updateStatus(Nodes, { ...node, status }), (written) => {
           lastReport = nowMillis
           return recordTransitions(written, transitions)
