@@ -2,7 +2,6 @@
  * Kubernetes' time formats: `metav1.Time` (RFC 3339, whole seconds) and `metav1.MicroTime`
  * (six fractional digits, used by Leases and Events), read from and written to epoch milliseconds.
  */
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 
 // The last time each format wrote: a cluster stamps many objects within one second (or millisecond),
@@ -32,7 +31,9 @@ export const microTime = (millis: number): string => {
 }
 
 /** The current time from Effect's Clock, as RFC 3339. */
-export const now: Effect.Effect<string> = Effect.map(Clock.currentTimeMillis, rfc3339)
+export const now: Effect.Effect<string> = Effect.clockWith((clock) =>
+  Effect.succeed(rfc3339(clock.unsafeCurrentTimeMillis()))
+)
 
 /** Milliseconds since the epoch of an RFC 3339 time; `undefined` for an absent or unreadable one (Go's zero time). */
 export const timeMillis = (time: string | null | undefined): number | undefined => {

@@ -5,9 +5,9 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Random from "effect/Random"
 import { type ApiError, alreadyExists, BadRequest } from "../api/errors.js"
 import type { KubeObject } from "../api/meta.js"
+import { withIntsBetween } from "../api/random.js"
 import type { Value } from "../store/Store.js"
 import { admitCreate } from "./Admission.js"
 import type { ApiResponse } from "./ApiRequest.js"
@@ -21,12 +21,9 @@ import { interpret } from "./StoreErrors.js"
 import { now } from "../api/time.js"
 
 /** A version 4 UUID from Effect's Random, so simulated runs stay reproducible. */
-export const newUid: Effect.Effect<string> = Effect.gen(function* () {
-  const words: Array<number> = []
-  for (let i = 0; i < 4; i++) words.push(yield* Random.nextIntBetween(0, 0x1_0000_0000))
+export const newUid: Effect.Effect<string> = withIntsBetween(4, 0, 0x1_0000_0000, ([a, b, c, d]) => {
   // Version 4 in the 13th hex digit, variant 10 in the 17th.
-  words[1] = ((words[1] & 0xffff0fff) | 0x4000) >>> 0
-  words[2] = ((words[2] & 0x3fffffff) | 0x80000000) >>> 0
+  const words = [a!, ((b! & 0xffff0fff) | 0x4000) >>> 0, ((c! & 0x3fffffff) | 0x80000000) >>> 0, d!]
   const hex = words.map((w) => w.toString(16).padStart(8, "0")).join("")
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 })
@@ -40,11 +37,12 @@ const generateNameAttempts = 8
 
 /** `generateName` plus five random characters, the base cut so the name stays within 63 characters. */
 export const generateName = (base: string): Effect.Effect<string> =>
-  Effect.gen(function* () {
-    let suffix = ""
-    for (let i = 0; i < suffixLength; i++) suffix += alphabet[yield* Random.nextIntBetween(0, alphabet.length)]
-    return base.slice(0, maxNameLength - suffixLength) + suffix
-  })
+  withIntsBetween(
+    suffixLength,
+    0,
+    alphabet.length,
+    (ints) => base.slice(0, maxNameLength - suffixLength) + ints.map((i) => alphabet[i]).join("")
+  )
 
 const withName = (obj: KubeObject, name: string): KubeObject => ({ ...obj, metadata: { ...obj.metadata, name } })
 

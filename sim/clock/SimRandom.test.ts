@@ -3,6 +3,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import * as fc from "fast-check"
+import { withIntsBetween } from "../../core/api/random.js"
 import { SimRandom } from "./SimRandom.js"
 
 type Call = "next" | "nextBoolean" | "nextInt" | "nextRange" | "nextIntBetween" | "shuffle" | "int"
@@ -48,6 +49,28 @@ describe("SimRandom", () => {
         }
       ),
       { seed: 42, numRuns: 300 }
+    )
+  })
+
+  it("withIntsBetween draws, at once, what nextIntBetween draws one by one, from SimRandom and from Effect's Random", () => {
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        fc.integer({ min: 0, max: 8 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        fc.integer({ min: 1, max: 2 ** 31 }),
+        (seed, count, min, span) => {
+          const oneByOne = Effect.runSync(
+            Effect.replicateEffect(Random.nextIntBetween(min, min + span), count).pipe(
+              Effect.withRandom(Random.make(seed))
+            )
+          )
+          const draw = withIntsBetween(count, min, min + span, (ints) => [...ints])
+          expect(Effect.runSync(Effect.withRandom(draw, new SimRandom(seed)))).toEqual(oneByOne)
+          expect(Effect.runSync(Effect.withRandom(draw, Random.make(seed)))).toEqual(oneByOne)
+        }
+      ),
+      { seed: 42, numRuns: 200 }
     )
   })
 })

@@ -10,8 +10,9 @@ import * as Effect from "effect/Effect"
 import * as Hash from "effect/Hash"
 import * as Random from "effect/Random"
 import { PCGRandom } from "effect/Utils"
+import type { DrawsNow } from "../../core/api/random.js"
 
-export class SimRandom implements Random.Random {
+export class SimRandom implements Random.Random, DrawsNow {
   readonly [Random.RandomTypeId]: Random.RandomTypeId = Random.RandomTypeId
   private readonly prng: PCGRandom
 
