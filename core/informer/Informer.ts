@@ -160,18 +160,20 @@ const handlerFailed = (cause: Cause.Cause<never>): Effect.Effect<void> =>
   Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.logWarning("event handler failed", cause)
 
 /**
- * Calls a handler at once (so call it where its effect runs: in a continuation) and runs what it
- * answers; a failure, a defect or a throw is logged and swallowed so one handler cannot stop the informer.
+ * Calls a handler at once (so call it where its effect runs: in a continuation) and answers what
+ * it answers, or `undefined` for nothing to run (no callback, or `Effect.void`); a throw becomes a defect.
  */
-const guarded = (call: () => Effect.Effect<void> | undefined): Effect.Effect<void> => {
-  let effect: Effect.Effect<void>
+const called = (call: () => Effect.Effect<void> | undefined): Effect.Effect<void> | undefined => {
   try {
-    effect = call() ?? Effect.void
+    const effect = call()
+    return effect === Effect.void ? undefined : effect
   } catch (defect) {
-    effect = Effect.die(defect)
+    return Effect.die(defect)
   }
-  return Effect.catchAllCause(effect, handlerFailed)
 }
+
+/** A failure, a defect or a throw of a handler's effect is logged and swallowed so one handler cannot stop the informer. */
+const guarded = (effect: Effect.Effect<void>): Effect.Effect<void> => Effect.catchAllCause(effect, handlerFailed)
 
 /** What the reflector does after a watch: watch again at once, watch again after a backoff, or re-list after one. */
 type AfterWatch = "watch" | "backoff" | "list"
@@ -207,17 +209,19 @@ export const make = <A extends KubeObject>(
       ...(options.fieldSelector === undefined ? {} : { fieldSelector: options.fieldSelector })
     }
 
-    // Runs for every event: one step per handler, each called as the one before it ends (no Effect.forEach setup).
+    // Runs for every event: each handler is called as the one before it ends (no Effect.forEach setup),
+    // and one that answers nothing to run (most, for most events) costs no step at all.
     const notify = (call: (handler: EventHandler<A>) => Effect.Effect<void> | undefined): Effect.Effect<void> => {
       const all = handlers
-      const from = (i: number): Effect.Effect<void> =>
-        i === all.length - 1
-          ? guarded(() => call(all[i]!))
-          : Effect.flatMap(
-              guarded(() => call(all[i]!)),
-              () => from(i + 1)
-            )
-      return all.length === 0 ? Effect.void : from(0)
+      const from = (first: number): Effect.Effect<void> => {
+        for (let i = first; i < all.length; i++) {
+          const effect = called(() => call(all[i]!))
+          if (effect === undefined) continue
+          return i === all.length - 1 ? guarded(effect) : Effect.flatMap(guarded(effect), () => from(i + 1))
+        }
+        return Effect.void
+      }
+      return from(0)
     }
 
     const apply = (event: WatchEvent<A>): Effect.Effect<void> => {
@@ -363,7 +367,14 @@ export const make = <A extends KubeObject>(
             Effect.suspend(() => {
               handlers = [...handlers, handler]
               return hasSynced
-                ? Effect.forEach(cache.list(), (obj) => guarded(() => handler.onAdd?.(obj, true)), { discard: true })
+                ? Effect.forEach(
+                    cache.list(),
+                    (obj) => {
+                      const effect = called(() => handler.onAdd?.(obj, true))
+                      return effect === undefined ? Effect.void : guarded(effect)
+                    },
+                    { discard: true }
+                  )
                 : Effect.void
             })
           )
