@@ -215,11 +215,15 @@ const logText = (message: unknown): string =>
     .filter((part) => typeof part === "string" || typeof part === "number")
     .join(" ")
 
-/** The same nodes in the same order with the same counts: the two write the same JSON. */
-const sameCounts = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean => {
-  const keys = Object.keys(a)
-  const other = Object.keys(b)
-  return keys.length === other.length && keys.every((key, i) => key === other[i] && a[key] === b[key])
+/** The same nodes in the same order with the same counts: the two make the same JSON. */
+const sameCounts = (a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean => {
+  if (a.size !== b.size) return false
+  const other = b.entries()
+  for (const [key, count] of a) {
+    const [otherKey, otherCount] = other.next().value!
+    if (key !== otherKey || count !== otherCount) return false
+  }
+  return true
 }
 
 /** Runs the scenario to its end in virtual time and answers its summary; `wallSeconds` is left 0. */
@@ -296,26 +300,30 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
     const evaluate = (checks: ReadonlyArray<CheckAt>) =>
       checks.map((c) => ({ at: c, result: Checks.evaluate(c.check, world) }))
 
+    // The last sample's counts: most samples count what the one before did, and then share its record.
+    let lastCounts: ReadonlyMap<string, number> | undefined
     const sample = Effect.sync(() => {
-      const podsPerNode: Record<string, number> = {}
-      for (const node of world.nodes()) podsPerNode[node.metadata.name ?? ""] = 0
+      // Counted in a Map: a record of a thousand node names is a slow dictionary, so one is made only for new counts.
+      const counts = new Map<string, number>()
+      for (const node of world.nodes()) counts.set(node.metadata.name ?? "", 0)
       let pending = 0
       for (const pod of world.unsorted("Pod") as Iterable<Pod>) {
         const phase = pod.status?.phase
         if (phase === "Succeeded" || phase === "Failed") continue
         const node = pod.spec?.nodeName ?? ""
         if (node === "") pending++
-        else podsPerNode[node] = (podsPerNode[node] ?? 0) + 1
+        else counts.set(node, (counts.get(node) ?? 0) + 1)
       }
       let ready = 0
       for (const node of world.nodes()) {
         if (node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) ready++
       }
-      // A 1,000-node count is tens of kilobytes, and most samples count what the one before did: that one is shared.
       const before = series.at(-1)?.podsPerNode
+      const same = before !== undefined && lastCounts !== undefined && sameCounts(lastCounts, counts)
+      lastCounts = counts
       series.push({
         t: elapsed() / 1000,
-        podsPerNode: before !== undefined && sameCounts(before, podsPerNode) ? before : podsPerNode,
+        podsPerNode: same ? before : Object.fromEntries(counts),
         pending,
         readyNodes: ready,
         notReadyNodes: world.nodes().length - ready
