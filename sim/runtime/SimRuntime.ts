@@ -26,7 +26,7 @@ import * as Stream from "effect/Stream"
 import type { ResourceList } from "../../core/api/Container.js"
 import * as Quantity from "../../core/api/Quantity.js"
 import * as PullStream from "../../core/apiserver/PullStream.js"
-import { ContainerRuntime, RuntimeError } from "../../core/runtime/ContainerRuntime.js"
+import { type ContainerInfo, ContainerRuntime, RuntimeError } from "../../core/runtime/ContainerRuntime.js"
 import * as MemoryRuntime from "../../core/runtime/MemoryRuntime.js"
 import type { Range } from "../scenario/Scenario.js"
 
@@ -124,6 +124,8 @@ export const make = (options: SimRuntimeOptions): Effect.Effect<SimRuntime, neve
     const requests = new Map<string, Usage>()
     let boots = 0
     let inner: MemoryRuntime.MemoryRuntime | undefined
+    let containersListed:
+      { readonly list: ReadonlyArray<ContainerInfo>; readonly containers: ReadonlyArray<NodeContainer> } | undefined
     let innerScope: Scope.CloseableScope | undefined
 
     const start = Effect.gen(function* () {
@@ -253,10 +255,15 @@ export const make = (options: SimRuntimeOptions): Effect.Effect<SimRuntime, neve
       },
       containers: () => {
         if (inner === undefined) return []
-        return inner
-          .containerList()
-          .map((c) => ({ podUid: c.pod.uid, container: c.name, id: c.id, running: c.state === "Running" }))
-          .sort(compareContainers)
+        // The same answer while the runtime lists the same array (MemoryRuntime's, until a change).
+        const list = inner.containerList()
+        if (containersListed?.list !== list) {
+          const containers = list
+            .map((c) => ({ podUid: c.pod.uid, container: c.name, id: c.id, running: c.state === "Running" }))
+            .sort(compareContainers)
+          containersListed = { list, containers: Object.freeze(containers) }
+        }
+        return containersListed.containers
       }
     }
     return runtime

@@ -31,7 +31,8 @@ import * as Invariants from "../invariants/Invariants.js"
 import * as Network from "../network/Network.js"
 import { Trace } from "../trace/Trace.js"
 import * as Checks from "./Checks.js"
-import type { CustomInvariant } from "../invariants/Invariant.js"
+import type { CustomInvariant, RuntimeContainer } from "../invariants/Invariant.js"
+import type { NodeContainer } from "../runtime/SimRuntime.js"
 import type { Action, CheckAt, Fault, ObjectRef, Scenario, ScheduledFault, Step, Trigger } from "./Scenario.js"
 import type { FaultOutcome, Sample, StepOutcome, StepResult, Summary } from "./Summary.js"
 import { formatTime } from "./Time.js"
@@ -264,8 +265,18 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
     })
     const cluster = yield* Cluster.make(scenario.cluster, { network })
     const world = yield* World.make(cluster.store)
-    const containers = () =>
-      cluster.runtimes().flatMap(([node, runtime]) => runtime.containers().map((c) => ({ node, ...c })))
+    // Read by invariants on the world's events: the same answer while every node lists the same containers.
+    let lastRead: ReadonlyArray<readonly [string, ReadonlyArray<NodeContainer>]> = []
+    let lastAll: ReadonlyArray<RuntimeContainer> = []
+    const containers = (): ReadonlyArray<RuntimeContainer> => {
+      const read = cluster.runtimes().map(([node, runtime]) => [node, runtime.containers()] as const)
+      const same =
+        read.length === lastRead.length &&
+        read.every(([node, list], i) => node === lastRead[i]![0] && list === lastRead[i]![1])
+      if (!same) lastAll = read.flatMap(([node, list]) => list.map((c) => ({ node, ...c })))
+      lastRead = read
+      return lastAll
+    }
     const checking = Invariants.make(scenario.invariants, world, {
       now: elapsed,
       containers,
