@@ -14,15 +14,22 @@ export interface DrawsNow {
 const drawsNow = (random: Random.Random): random is Random.Random & DrawsNow =>
   typeof (random as Partial<DrawsNow>).int === "function"
 
-/** `f` of `count` whole numbers in [min, max), drawn in order. */
-export const withIntsBetween = <A>(
+/** `f` of `count` whole numbers in [min, max) drawn in order from `random` (a Random already read). */
+export const withIntsFrom = <A>(
+  random: Random.Random,
   count: number,
   min: number,
   max: number,
   f: (ints: ReadonlyArray<number>) => A
 ): Effect.Effect<A> =>
-  Effect.randomWith((random) =>
-    drawsNow(random)
-      ? Effect.sync(() => f(Array.from({ length: count }, () => random.int(min, max))))
-      : Effect.map(Effect.replicateEffect(random.nextIntBetween(min, max), count), f)
-  )
+  drawsNow(random)
+    ? Effect.sync(() => f(Array.from({ length: count }, () => random.int(min, max))))
+    : Effect.map(Effect.replicateEffect(random.nextIntBetween(min, max), count), f)
+
+/** `f` of `count` whole numbers in [min, max), drawn in order from the fiber's Random. */
+export const withIntsBetween = <A>(
+  count: number,
+  min: number,
+  max: number,
+  f: (ints: ReadonlyArray<number>) => A
+): Effect.Effect<A> => Effect.randomWith((random) => withIntsFrom(random, count, min, max, f))

@@ -118,6 +118,37 @@ describe("EventRecorder", () => {
     )
   )
 
+  it.effect("writes queued events in order; past 1000 waiting, an event is dropped", () =>
+    inCluster(
+      Effect.gen(function* () {
+        const recorder = yield* EventRecorder.make("kubelet", "node-1")
+        // Reported in one go: the writer gets to none of them before the 1001st and 1002nd are dropped.
+        yield* Effect.withMaxOpsBeforeYield(
+          Effect.forEach(
+            Array.from({ length: 1002 }, (_, i) => `message ${i}`),
+            (message) => recorder.event(pod, "Normal", "Started", message)
+          ),
+          100_000
+        )
+        yield* TestCluster.settle
+        const written = yield* events()
+        expect(written).toHaveLength(1000)
+        const order = [...written].sort((a, b) =>
+          (a.metadata.creationTimestamp ?? "") === (b.metadata.creationTimestamp ?? "")
+            ? Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion)
+            : (a.metadata.creationTimestamp ?? "") < (b.metadata.creationTimestamp ?? "")
+              ? -1
+              : 1
+        )
+        expect(order.map((e) => e.message)).toEqual(Array.from({ length: 1000 }, (_, i) => `message ${i}`))
+        // The writer waits again, and takes the next event as it comes.
+        yield* recorder.event(pod, "Normal", "Started", "message after")
+        yield* TestCluster.settle
+        expect((yield* events()).map((e) => e.message)).toContain("message after")
+      })
+    )
+  )
+
   it.effect("never fails: a write the API refuses is logged and later events still get through", () =>
     inCluster(
       Effect.gen(function* () {

@@ -6,11 +6,11 @@
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import type { Event } from "../api/Event.js"
 import { Events } from "../api/Event.js"
 import type { KubeObject } from "../api/meta.js"
+import { withIntsFrom } from "../api/random.js"
 import { Client } from "./Client.js"
 import { rfc3339 } from "../api/time.js"
 
@@ -55,7 +55,6 @@ export const make = (component: string, host?: string): Effect.Effect<EventRecor
     // Read once: every event reads the time (and draws a name) without looking these up again.
     const clock = yield* Effect.clock
     const random = yield* Effect.random
-    const pending = yield* Queue.dropping<Pending>(maxPending)
     // Map order is insertion order: re-inserting on use keeps the least recently used first.
     const recent = new Map<string, Recent>()
 
@@ -64,6 +63,36 @@ export const make = (component: string, host?: string): Effect.Effect<EventRecor
       recent.set(key, entry)
       if (recent.size > maxRecent) recent.delete(recent.keys().next().value as string)
     }
+
+    // The events waiting for the writer, oldest at `head` (client-go's channel of maxQueuedEvents),
+    // and the writer's wake while it waits for one: a plain array and callback cost fewer operations
+    // per event than an Effect Queue, whose take guards its wait against interruption.
+    let pending: Array<Pending | undefined> = []
+    let head = 0
+    let wake: (() => void) | undefined
+
+    const offer = (p: Pending): boolean => {
+      if (pending.length - head >= maxPending) return false
+      pending.push(p)
+      const waiting = wake
+      wake = undefined
+      waiting?.()
+      return true
+    }
+
+    const take = (): Pending | undefined => {
+      if (head === pending.length) return undefined
+      const p = pending[head]
+      pending[head++] = undefined
+      if (head === pending.length) [pending, head] = [[], 0]
+      else if (head >= maxPending) [pending, head] = [pending.slice(head), 0]
+      return p
+    }
+
+    // No interruption handler: an interrupted writer (its scope closed) leaves a wake that resumes nobody.
+    const arrival = Effect.async<void>((resume) => {
+      wake = () => resume(Effect.void)
+    })
 
     const involvedObject = (obj: KubeObject): Event["involvedObject"] => ({
       kind: obj.kind,
@@ -77,35 +106,36 @@ export const make = (component: string, host?: string): Effect.Effect<EventRecor
     // client-go names events `<object>.<unix nanos in hex>`; the random sub-millisecond part keeps
     // names apart when several recorders report at the same virtual instant.
     const eventName = (obj: KubeObject) =>
-      Effect.map(
-        random.nextIntBetween(0, 1_000_000),
-        (jitter) => `${obj.metadata.name ?? ""}.${(clock.unsafeCurrentTimeNanos() + BigInt(jitter)).toString(16)}`
+      withIntsFrom(
+        random,
+        1,
+        0,
+        1_000_000,
+        ([jitter]) => `${obj.metadata.name ?? ""}.${(clock.unsafeCurrentTimeNanos() + BigInt(jitter!)).toString(16)}`
       )
 
-    const create = (p: Pending) =>
-      Effect.gen(function* () {
-        const time = rfc3339(p.at)
-        const namespace = p.obj.metadata.namespace || "default"
-        const event = (name: string): Event => ({
-          apiVersion: "v1",
-          kind: "Event",
-          metadata: { name, namespace },
-          involvedObject: involvedObject(p.obj),
-          reason: p.reason,
-          message: p.message,
-          type: p.type,
-          source: host === undefined ? { component } : { component, host },
-          firstTimestamp: time,
-          lastTimestamp: time,
-          count: 1,
-          reportingComponent: component,
-          reportingInstance: host ?? ""
-        })
-        const attempt = Effect.flatMap(eventName(p.obj), (name) => client.create(Events, event(name)))
-        // A name taken at the same instant: one more try with a fresh name (a Schedule costs more than the write).
-        const created = yield* Effect.catchTag(attempt, "AlreadyExists", () => attempt)
-        return { name: created.metadata.name ?? "", namespace, count: 1, lastAt: p.at }
+    /** Creates the Event of `p`; answers the Event as written. */
+    const create = (p: Pending, namespace: string) => {
+      const time = rfc3339(p.at)
+      const event = (name: string): Event => ({
+        apiVersion: "v1",
+        kind: "Event",
+        metadata: { name, namespace },
+        involvedObject: involvedObject(p.obj),
+        reason: p.reason,
+        message: p.message,
+        type: p.type,
+        source: host === undefined ? { component } : { component, host },
+        firstTimestamp: time,
+        lastTimestamp: time,
+        count: 1,
+        reportingComponent: component,
+        reportingInstance: host ?? ""
       })
+      const attempt = Effect.flatMap(eventName(p.obj), (name) => client.create(Events, event(name)))
+      // A name taken at the same instant: one more try with a fresh name (a Schedule costs more than the write).
+      return Effect.catchTag(attempt, "AlreadyExists", () => attempt)
+    }
 
     /** Bumps the count of an Event written before; None when it is gone. */
     const bump = (seen: Recent, p: Pending) =>
@@ -121,30 +151,39 @@ export const make = (component: string, host?: string): Effect.Effect<EventRecor
           Effect.catchTag("NotFound", () => Effect.succeedNone)
         )
 
-    const write = (p: Pending) =>
-      Effect.gen(function* () {
-        const key = `${identify(p.obj)}\u0000${p.type}\u0000${p.reason}\u0000${p.message}`
-        const seen = recent.get(key)
-        const bumped =
-          seen !== undefined && p.at - seen.lastAt <= aggregationWindowMillis ? yield* bump(seen, p) : Option.none()
-        remember(key, Option.isSome(bumped) ? bumped.value : yield* create(p))
-      }).pipe(
-        Effect.catchAllCause((cause) =>
-          Effect.logWarning(`could not write event ${p.reason} for ${p.obj.kind} ${p.obj.metadata.name}`, cause)
-        )
+    // Plain steps, not Effect.gen: every event of every component is written here.
+    const write = (p: Pending): Effect.Effect<void> => {
+      const key = `${identify(p.obj)}\u0000${p.type}\u0000${p.reason}\u0000${p.message}`
+      const namespace = p.obj.metadata.namespace || "default"
+      const created = Effect.flatMap(create(p, namespace), (event) => {
+        remember(key, { name: event.metadata.name ?? "", namespace, count: 1, lastAt: p.at })
+        return Effect.void
+      })
+      const seen = recent.get(key)
+      const written =
+        seen !== undefined && p.at - seen.lastAt <= aggregationWindowMillis
+          ? Effect.flatMap(bump(seen, p), (bumped) => {
+              if (Option.isNone(bumped)) return created
+              remember(key, bumped.value)
+              return Effect.void
+            })
+          : created
+      return Effect.catchAllCause(written, (cause) =>
+        Effect.logWarning(`could not write event ${p.reason} for ${p.obj.kind} ${p.obj.metadata.name}`, cause)
       )
+    }
 
     // A plain loop: Effect.forever would also yield to other fibers after every event.
-    yield* Effect.forkScoped(
-      Effect.gen(function* () {
-        while (true) yield* write(yield* Queue.take(pending))
-      })
-    )
+    const writer: Effect.Effect<never> = Effect.suspend(() => {
+      const p = take()
+      return Effect.zipRight(p === undefined ? arrival : write(p), writer)
+    })
+    yield* Effect.forkScoped(writer)
 
     const recorder: EventRecorder = {
       event: (obj, type, reason, message) =>
         Effect.suspend(() =>
-          pending.unsafeOffer({ obj, type, reason, message, at: clock.unsafeCurrentTimeMillis() })
+          offer({ obj, type, reason, message, at: clock.unsafeCurrentTimeMillis() })
             ? Effect.void
             : Effect.logWarning(`dropped event ${reason} for ${obj.kind} ${obj.metadata.name}`)
         )
