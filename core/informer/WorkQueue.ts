@@ -70,20 +70,24 @@ export const make = (options: WorkQueueOptions = {}): Effect.Effect<WorkQueue<st
     // Workers waiting in `get`, oldest first: a queued key wakes one of them, not every one.
     const waiters: Array<() => void> = []
     const wakeOne = () => waiters.shift()?.()
-    const wait = Effect.async<void>((resume) => {
-      const wake = () => resume(Effect.void)
-      waiters.push(wake)
-      return Effect.sync(() => {
-        const at = waiters.indexOf(wake)
-        if (at >= 0) waiters.splice(at, 1)
-      })
+    // One interruption handler for both cases (an async's own canceler would be a second one):
+    // interrupted while waiting, the waiter leaves the line; woken and then interrupted before taking
+    // the key, it passes the wake on to the next waiter.
+    const waitTurn = Effect.suspend(() => {
+      let wake: (() => void) | undefined
+      return Effect.onInterrupt(
+        Effect.async<void>((resume) => {
+          wake = () => resume(Effect.void)
+          waiters.push(wake)
+        }),
+        () =>
+          Effect.sync(() => {
+            const at = wake === undefined ? -1 : waiters.indexOf(wake)
+            if (at >= 0) waiters.splice(at, 1)
+            else if (queue.length > 0) wakeOne()
+          })
+      )
     })
-    // Woken and then interrupted before taking the key: the wake goes to the next waiter.
-    const waitTurn = Effect.onInterrupt(wait, () =>
-      Effect.sync(() => {
-        if (queue.length > 0) wakeOne()
-      })
-    )
 
     // The overall bucket as golang.org/x/time/rate's reservations: tokens may go negative.
     let tokens = burst
