@@ -195,18 +195,18 @@ describe("NodeStatus", () => {
   it.effect("posts the status on a change, else every nodeStatusReportFrequency", () =>
     inCluster(({ kubelet, runtimeDown }) =>
       Effect.gen(function* () {
+        // One heartbeat interval, and everything it set off.
+        const beat = Effect.zipRight(TestClock.adjust("10 seconds"), TestCluster.settle)
         yield* kubelet({ ...options, nodeStatusReportFrequency: "1 minute" })
         yield* TestCluster.settle
         yield* TestClock.adjust("50 seconds")
         yield* TestCluster.settle
         expect((yield* ready)?.lastHeartbeatTime).toBe("2024-05-01T10:00:00Z")
-        yield* TestClock.adjust("10 seconds")
-        yield* TestCluster.settle
+        yield* beat
         expect((yield* ready)?.lastHeartbeatTime).toBe("2024-05-01T10:01:00Z")
         // The runtime going down is a change: posted at the next beat, Ready=False.
         yield* Ref.set(runtimeDown, true)
-        yield* TestClock.adjust("10 seconds")
-        yield* TestCluster.settle
+        yield* beat
         expect(yield* ready).toMatchObject({
           status: "False",
           reason: "KubeletNotReady",
@@ -214,12 +214,10 @@ describe("NodeStatus", () => {
           lastTransitionTime: "2024-05-01T10:01:10Z"
         })
         yield* Ref.set(runtimeDown, false)
-        yield* TestClock.adjust("10 seconds")
-        yield* TestCluster.settle
+        yield* beat
         expect(yield* ready).toMatchObject({ status: "True", lastTransitionTime: "2024-05-01T10:01:20Z" })
         // Nothing changed at the next beat: nothing posted.
-        yield* TestClock.adjust("10 seconds")
-        yield* TestCluster.settle
+        yield* beat
         expect((yield* ready)?.lastHeartbeatTime).toBe("2024-05-01T10:01:20Z")
         // Another writer (the node lifecycle controller) marks the node Unknown: the kubelet's next beat sets it right.
         const client = yield* Client
@@ -233,8 +231,7 @@ describe("NodeStatus", () => {
             )
           }
         })
-        yield* TestClock.adjust("10 seconds")
-        yield* TestCluster.settle
+        yield* beat
         expect(yield* ready).toMatchObject({
           status: "True",
           reason: "KubeletReady",
