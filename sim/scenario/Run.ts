@@ -36,6 +36,7 @@ import type { NodeContainer } from "../runtime/SimRuntime.js"
 import type { Action, CheckAt, Fault, ObjectRef, Scenario, ScheduledFault, Step, Trigger } from "./Scenario.js"
 import type { FaultOutcome, Sample, StepOutcome, StepResult, Summary } from "./Summary.js"
 import { formatTime } from "./Time.js"
+import * as Occupancy from "./Occupancy.js"
 import * as World from "./World.js"
 
 export interface RunOptions {
@@ -313,29 +314,18 @@ export const run = async (scenario: Scenario, options: RunOptions = {}): Promise
 
     // The last sample's counts: most samples count what the one before did, and then share its record.
     let lastCounts: ReadonlyMap<string, number> | undefined
+    const occupancy = Occupancy.make(world)
     const sample = Effect.sync(() => {
       // Counted in a Map: a record of a thousand node names is a slow dictionary, so one is made only for new counts.
-      const counts = new Map<string, number>()
-      for (const node of world.nodes()) counts.set(node.metadata.name ?? "", 0)
-      let pending = 0
-      for (const pod of world.unsorted("Pod") as Iterable<Pod>) {
-        const phase = pod.status?.phase
-        if (phase === "Succeeded" || phase === "Failed") continue
-        const node = pod.spec?.nodeName ?? ""
-        if (node === "") pending++
-        else counts.set(node, (counts.get(node) ?? 0) + 1)
-      }
-      let ready = 0
-      for (const node of world.nodes()) {
-        if (node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) ready++
-      }
+      const counts = occupancy.podsPerNode()
+      const ready = occupancy.readyNodes()
       const before = series.at(-1)?.podsPerNode
       const same = before !== undefined && lastCounts !== undefined && sameCounts(lastCounts, counts)
       lastCounts = counts
       series.push({
         t: elapsed() / 1000,
         podsPerNode: same ? before : Object.fromEntries(counts),
-        pending,
+        pending: occupancy.pending(),
         readyNodes: ready,
         notReadyNodes: world.nodes().length - ready
       })
