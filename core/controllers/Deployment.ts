@@ -19,7 +19,7 @@ import { type ReplicaSet, ReplicaSets } from "../api/ReplicaSet.js"
 import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
 import type { Unreachable } from "../client/Transport.js"
-import { byNamespace, byOwnerUid, type Informer, keyOf } from "../informer/Informer.js"
+import { byControllerUid, byNamespace, byOwnerUid, type Informer, keyOf, orphansOf } from "../informer/Informer.js"
 import { SharedInformers } from "../informer/SharedInformers.js"
 import * as WorkQueue from "../informer/WorkQueue.js"
 import { type KnownBug, KnownBugs } from "../testing/KnownBugs.js"
@@ -394,11 +394,18 @@ const sync = (
 
   return Effect.gen(function* () {
     nowMillis = yield* Clock.currentTimeMillis
-    const inNamespace = ctx.replicaSets.byIndex(byNamespace, namespace)
+    // What it controls and the orphans it may adopt: ReplicaSets of other controllers are never
+    // claimed, so they are not visited (Kubernetes lists the whole namespace, then skips them).
+    const candidates = [
+      ...ctx.replicaSets
+        .byIndex(byControllerUid, d.metadata.uid ?? "")
+        .filter((rs) => rs.metadata.namespace === namespace),
+      ...ctx.replicaSets.byIndex(byControllerUid, orphansOf(namespace))
+    ]
     const rsList = yield* claim(
       client,
       { owner: d, ownerType: Deployments, ownedType: ReplicaSets, selector },
-      inNamespace
+      candidates
     )
     if (d.metadata.deletionTimestamp !== undefined) {
       // Being deleted: the garbage collector removes the ReplicaSets; only the status is kept true.
