@@ -221,9 +221,14 @@ const holds = (r: Requirement, labels: Readonly<Record<string, string>>): boolea
   }
 }
 
+const noLabels: Readonly<Record<string, string>> = Object.freeze({})
+
 /** Whether the labels satisfy every requirement; absent labels are an empty set. */
-export const matches = (sel: Selector, labels: Readonly<Record<string, string>> | undefined): boolean =>
-  sel.requirements.every((r) => holds(r, labels ?? {}))
+export const matches = (sel: Selector, labels: Readonly<Record<string, string>> | undefined): boolean => {
+  // A loop, no closure: every watcher's selection and every controller's claim asks this of every object.
+  for (const r of sel.requirements) if (!holds(r, labels ?? noLabels)) return false
+  return true
+}
 
 /** The string form, as Kubernetes prints it (e.g. for `Scale.status.selector`): `app=web,tier in (be,fe)`. */
 export const format = (sel: Selector): string =>

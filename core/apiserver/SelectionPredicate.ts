@@ -54,10 +54,12 @@ export const withName = (p: SelectionPredicate, name: string): SelectionPredicat
 /** Whether the predicate selects `obj`. */
 export const matches = (rt: Resource, p: SelectionPredicate, obj: KubeObject): boolean =>
   LabelSelector.matches(p.label, obj.metadata.labels) &&
-  FieldSelector.matches(p.field, (path) => {
-    const get = fieldOf(rt, path)
-    return get === undefined ? undefined : get(obj)
-  })
+  // Most watchers select by no field (those that do are mostly pinned to their own objects): no reader made for them.
+  (p.field.requirements.length === 0 ||
+    FieldSelector.matches(p.field, (path) => {
+      const get = fieldOf(rt, path)
+      return get === undefined ? undefined : get(obj)
+    }))
 
 /** The predicate's first equality on a field, if any: the watch cache hands such a watcher only the objects that have, or had, that value. */
 export const triggerOf = (rt: Resource, p: SelectionPredicate): Trigger | undefined => {
