@@ -30,16 +30,16 @@ export const make = <A>(indexers: Readonly<Record<string, IndexFunc<A>>>): Index
   // The last `list()` answer, until the next change: readers often list far more than objects change.
   let listed: ReadonlyArray<A> | undefined
 
-  const file = (index: Index<A>, key: string, obj: A) => {
-    for (const value of index.func(obj)) {
+  const file = (index: Index<A>, key: string, values: ReadonlyArray<string>) => {
+    for (const value of values) {
       const keys = index.keysByValue.get(value)
       if (keys === undefined) index.keysByValue.set(value, new Set([key]))
       else keys.add(key)
     }
   }
 
-  const unfile = (index: Index<A>, key: string, obj: A) => {
-    for (const value of index.func(obj)) {
+  const unfile = (index: Index<A>, key: string, values: ReadonlyArray<string>) => {
+    for (const value of values) {
       const keys = index.keysByValue.get(value)
       if (keys === undefined) continue
       keys.delete(key)
@@ -48,9 +48,34 @@ export const make = <A>(indexers: Readonly<Record<string, IndexFunc<A>>>): Index
     }
   }
 
+  /**
+   * Unfiles `key` under the old object's values and files it under the new one's. Most changes keep
+   * the one value they had: then the key moves to the end of its set, and the value to the end of
+   * the index when the key is its only one, exactly as the unfile and file would leave them.
+   */
+  const refile = (index: Index<A>, key: string, old: A, obj: A) => {
+    const before = index.func(old)
+    const after = index.func(obj)
+    if (before.length === 1 && after.length === 1 && before[0] === after[0]) {
+      const value = before[0]!
+      const keys = index.keysByValue.get(value)
+      if (keys !== undefined) {
+        keys.delete(key)
+        keys.add(key)
+        if (keys.size === 1) {
+          index.keysByValue.delete(value)
+          index.keysByValue.set(value, keys)
+        }
+        return
+      }
+    }
+    unfile(index, key, before)
+    file(index, key, after)
+  }
+
   const addIndexer = (name: string, func: IndexFunc<A>) => {
     const index: Index<A> = { func, keysByValue: new Map() }
-    for (const [key, obj] of items) file(index, key, obj)
+    for (const [key, obj] of items) file(index, key, func(obj))
     indexes.set(name, index)
   }
 
@@ -72,8 +97,8 @@ export const make = <A>(indexers: Readonly<Record<string, IndexFunc<A>>>): Index
     put: (key, obj) => {
       const old = items.get(key)
       for (const index of indexes.values()) {
-        if (old !== undefined) unfile(index, key, old)
-        file(index, key, obj)
+        if (old === undefined) file(index, key, index.func(obj))
+        else refile(index, key, old, obj)
       }
       items.set(key, obj)
       listed = undefined
@@ -82,7 +107,7 @@ export const make = <A>(indexers: Readonly<Record<string, IndexFunc<A>>>): Index
     remove: (key) => {
       const old = items.get(key)
       if (old === undefined) return undefined
-      for (const index of indexes.values()) unfile(index, key, old)
+      for (const index of indexes.values()) unfile(index, key, index.func(old))
       items.delete(key)
       listed = undefined
       return old
