@@ -128,6 +128,38 @@ describe("MemoryRuntime", () => {
     })
   )
 
+  it.scoped("every reader of the events gets each event published after it started reading, in order", () =>
+    Effect.gen(function* () {
+      const { runtime, id } = yield* running()
+      const read = (n: number) =>
+        Effect.fork(
+          runtime.events.pipe(
+            Stream.map((e) => `${e.type} ${e.id}`),
+            Stream.take(n),
+            Stream.runCollect
+          )
+        )
+      const first = yield* read(3)
+      yield* settle
+      yield* runtime.stopContainer(id, 0)
+      const second = yield* read(2)
+      yield* settle
+      yield* runtime.removeContainer(id)
+      const sandboxes = yield* runtime.listSandboxes
+      yield* runtime.removeSandbox(sandboxes[0]!.id)
+      const sandboxId = sandboxes[0]!.id
+      expect(Chunk.toReadonlyArray(yield* Fiber.join(first))).toEqual([
+        `ContainerExited ${id}`,
+        `ContainerRemoved ${id}`,
+        `SandboxRemoved ${sandboxId}`
+      ])
+      expect(Chunk.toReadonlyArray(yield* Fiber.join(second))).toEqual([
+        `ContainerRemoved ${id}`,
+        `SandboxRemoved ${sandboxId}`
+      ])
+    })
+  )
+
   it.scoped("probes succeed while running unless decided otherwise", () =>
     Effect.gen(function* () {
       const { runtime, id } = yield* running()

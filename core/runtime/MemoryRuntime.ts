@@ -13,7 +13,7 @@
  *
  * Probes succeed while the container runs unless `setProbeResults` decides otherwise.
  */
-import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -22,7 +22,6 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
-import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { parseDuration } from "../api/duration.js"
@@ -42,6 +41,12 @@ import {
 } from "./ContainerRuntime.js"
 
 /** Pod annotation: how long containers run before they exit by themselves (a Go duration). */
+
+/** One reader of a runtime's events: what it has not taken yet, and how to wake it while it waits. */
+interface EventReader {
+  pending: Array<RuntimeEvent>
+  wake: (() => void) | undefined
+}
 export const runForAnnotation = "sim.minik8s.io/run-for"
 /** Pod annotation: the exit code of a container that ends by itself (default 0). */
 export const exitCodeAnnotation = "sim.minik8s.io/exit-code"
@@ -115,7 +120,9 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
     let decideProbe: ProbeDecision = () => "Success"
     const sandboxes = new Map<string, Sandbox>()
     const containers = new Map<string, ContainerRecord>()
-    const events = yield* PubSub.unbounded<RuntimeEvent>()
+    // The readers of `events`, each with the events it has not taken yet and its wake while it waits
+    // (a PubSub's publish and take cost about 20 Effect operations per event between them).
+    const readers = new Set<EventReader>()
     let nextId = 1
     let nextIp = ipToNumber(options.firstPodIp ?? "10.244.0.2")
     // The last listings, until the next change: a kubelet lists its runtime every second (PLEG's relist),
@@ -129,7 +136,15 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
       containersListed = undefined
     }
 
-    const publish = (event: RuntimeEvent) => PubSub.publish(events, event)
+    const publish = (event: RuntimeEvent) =>
+      Effect.sync(() => {
+        for (const reader of readers) {
+          reader.pending.push(event)
+          const wake = reader.wake
+          reader.wake = undefined
+          wake?.()
+        }
+      })
     const record = (id: string) =>
       Effect.suspend(() => {
         const found = containers.get(id)
@@ -334,15 +349,31 @@ export const make = (options: MemoryRuntimeOptions = {}): Effect.Effect<MemoryRu
             )
           })
         ),
-      // A PullStream (Stream.fromPubSub's stage costs about 25 Effect operations per event): the kubelet pulls it directly.
+      // A PullStream: the kubelet pulls it directly. A reader takes every event waiting at once.
       events: PullStream.fromPull(
-        Effect.map(PubSub.subscribe(events), (subscription) =>
-          Effect.catchAllCause(Queue.takeBetween(subscription, 1, Number.MAX_SAFE_INTEGER), (cause) =>
-            // Shut down with the runtime: the events end.
-            Effect.flatMap(Queue.isShutdown(subscription), (down) =>
-              down && Cause.isInterruptedOnly(cause) ? Effect.fail(Option.none()) : Effect.failCause(cause)
+        Effect.map(
+          Effect.acquireRelease(
+            Effect.sync(() => {
+              const reader: EventReader = { pending: [], wake: undefined }
+              readers.add(reader)
+              return reader
+            }),
+            (reader) => Effect.sync(() => readers.delete(reader))
+          ),
+          (reader) => {
+            const take = () => {
+              const taken = reader.pending
+              reader.pending = []
+              return Chunk.unsafeFromArray(taken)
+            }
+            return Effect.suspend(() =>
+              reader.pending.length > 0
+                ? Effect.succeed(take())
+                : Effect.async<Chunk.Chunk<RuntimeEvent>>((resume) => {
+                    reader.wake = () => resume(Effect.sync(take))
+                  })
             )
-          )
+          }
         )
       ),
       crash: (id, exitCode = 1, reason = "Error") => Effect.flatMap(record(id), (c) => finish(c, exitCode, reason)),
