@@ -40,13 +40,13 @@ import {
   type SandboxConfig
 } from "./ContainerRuntime.js"
 
-/** Pod annotation: how long containers run before they exit by themselves (a Go duration). */
-
 /** One reader of a runtime's events: what it has not taken yet, and how to wake it while it waits. */
 interface EventReader {
   pending: Array<RuntimeEvent>
   wake: (() => void) | undefined
 }
+
+/** Pod annotation: how long containers run before they exit by themselves (a Go duration). */
 export const runForAnnotation = "sim.minik8s.io/run-for"
 /** Pod annotation: the exit code of a container that ends by itself (default 0). */
 export const exitCodeAnnotation = "sim.minik8s.io/exit-code"
