@@ -39,6 +39,9 @@ describe("PodConditions", () => {
     expect(millisUntilAvailable(p, 10, t0 + 4_000)).toBe(6_001)
     expect(isPodAvailable(p, 10, t0 + 4_000 + 6_001)).toBe(true)
     expect(millisUntilAvailable(p, 10, t0 + 20_000)).toBeUndefined()
+    // With no minReadySeconds there is never anything to wait for, ready or not.
+    expect(millisUntilAvailable(p, 0, t0)).toBeUndefined()
+    expect(millisUntilAvailable(pod({ conditions: [{ type: "Ready", status: "False" }] }), 0, t0)).toBeUndefined()
   })
 
   it("a ready pod with an unknown ready time is available only with minReadySeconds 0", () => {

@@ -7,8 +7,12 @@ import type { Pod, PodCondition } from "../api/Pod.js"
 import { timeMillis } from "../api/time.js"
 
 /** The pod's `Ready` condition, if it has one. */
-export const podReadyCondition = (pod: Pod): PodCondition | undefined =>
-  pod.status?.conditions?.find((c) => c.type === "Ready")
+export const podReadyCondition = (pod: Pod): PodCondition | undefined => {
+  // A loop, no closure: a workload controller asks this of each of its pods on every sync, several times.
+  const conditions = pod.status?.conditions
+  if (conditions !== undefined) for (const c of conditions) if (c.type === "Ready") return c
+  return undefined
+}
 
 /** The `Ready` condition is `True`. */
 export const isPodReady = (pod: Pod): boolean => podReadyCondition(pod)?.status === "True"
@@ -34,7 +38,8 @@ export const isPodAvailable = (pod: Pod, minReadySeconds: number, nowMillis: num
  * time is unknown (then it never becomes available by waiting).
  */
 export const millisUntilAvailable = (pod: Pod, minReadySeconds: number, nowMillis: number): number | undefined => {
-  if (!isPodReady(pod) || isPodAvailable(pod, minReadySeconds, nowMillis)) return undefined
+  // With no minReadySeconds a ready pod is available at once: nothing to wait for either way.
+  if (minReadySeconds <= 0 || !isPodReady(pod) || isPodAvailable(pod, minReadySeconds, nowMillis)) return undefined
   const since = podReadySinceMillis(pod)
   // Available strictly after since + minReadySeconds, so one millisecond past it.
   return since === undefined ? undefined : since + minReadySeconds * 1000 - nowMillis + 1
