@@ -1,3 +1,4 @@
+import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
@@ -45,6 +46,68 @@ describe("Simulation", () => {
     )
     expect(exit).toEqual(Exit.succeed(["z@0", "a@10", "b@10", "c@3600000"]))
     expect(sim.elapsed()).toBe(3_600_000)
+  })
+
+  it("fires timers in order of time, then of setting, when many share a time, some are cancelled and fires set more", () => {
+    const plan = fc.array(
+      fc.record({
+        delay: fc.integer({ min: 0, max: 4 }),
+        cancel: fc.boolean(),
+        then: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 })
+      }),
+      { minLength: 1, maxLength: 40 }
+    )
+    fc.assert(
+      fc.property(plan, (timers) => {
+        // The model: every timer set so far, each fired or skipped in order of (time, order set).
+        interface Planned {
+          readonly at: number
+          readonly seq: number
+          readonly name: string
+          readonly then: ReadonlyArray<number>
+          readonly cancel: boolean
+        }
+        const set: Array<Planned> = timers.map((t, i) => ({
+          at: t.delay,
+          seq: i,
+          name: `${i}`,
+          then: t.then,
+          cancel: t.cancel
+        }))
+        const expected: Array<string> = []
+        let nextSeq = set.length
+        for (let left = [...set]; left.length > 0;) {
+          left.sort((a, b) => a.at - b.at || a.seq - b.seq)
+          const next = left.shift()!
+          if (next.cancel) continue
+          expected.push(`${next.name}@${next.at}`)
+          next.then.forEach((d, k) =>
+            left.push({ at: next.at + d, seq: nextSeq++, name: `${next.name}.${k}`, then: [], cancel: false })
+          )
+        }
+
+        const sim = new Simulation({ seed: 1 })
+        const fired: Array<string> = []
+        const exit = sim.run(
+          Effect.zipRight(
+            Effect.sync(() =>
+              timers.forEach((t, i) => {
+                const fire = (name: string, then: ReadonlyArray<number>) => () => {
+                  fired.push(`${name}@${sim.elapsed()}`)
+                  then.forEach((d, k) => sim.schedule(d, fire(`${name}.${k}`, [])))
+                }
+                const timer = sim.schedule(t.delay, fire(`${i}`, t.then))
+                if (t.cancel) timer.fire = undefined
+              })
+            ),
+            Effect.sleep(1000)
+          )
+        )
+        expect(Exit.isSuccess(exit)).toBe(true)
+        expect(fired).toEqual(expected)
+      }),
+      { seed: 42, numRuns: 300 }
+    )
   })
 
   it("sleepFor works out its time as the sleep starts, and a time of zero goes on at once, with no event", () => {
