@@ -14,6 +14,7 @@ import type { KubeObject, OwnerReference } from "../api/meta.js"
 import { apiVersionOf, type ResourceType } from "../api/resource.js"
 import type { Client } from "../client/Client.js"
 import type { Unreachable } from "../client/Transport.js"
+import { byControllerUid, type Informer, orphansOf } from "../informer/Informer.js"
 
 /** The owner changed under us (deleted, or replaced by another object of the same name): adopt nothing. */
 export class AdoptionRefused extends Data.TaggedError("AdoptionRefused")<{ readonly message: string }> {}
@@ -21,6 +22,21 @@ export class AdoptionRefused extends Data.TaggedError("AdoptionRefused")<{ reado
 /** The object's controller reference (the ownerReference with `controller: true`), if any. */
 export const controllerOf = (obj: KubeObject): OwnerReference | undefined =>
   obj.metadata.ownerReferences?.find((ref) => ref.controller === true)
+
+/**
+ * What `owner` may claim from `informer`: what it controls and the orphans of its namespace it may
+ * adopt (FilterPodsByOwner), both from the controller-uid index. Objects of other controllers are
+ * never claimed, so they are not visited (Kubernetes lists the whole namespace, then skips them).
+ */
+export const candidates = <A extends KubeObject>(informer: Informer<A>, owner: KubeObject): ReadonlyArray<A> => {
+  const namespace = owner.metadata.namespace ?? ""
+  return [
+    ...informer
+      .byIndex(byControllerUid, owner.metadata.uid ?? "")
+      .filter((obj) => obj.metadata.namespace === namespace),
+    ...informer.byIndex(byControllerUid, orphansOf(namespace))
+  ]
+}
 
 /** The reference a controller puts on what it creates or adopts (metav1.NewControllerRef). */
 export const newControllerRef = <O extends KubeObject>(owner: O, ownerType: ResourceType<O>): OwnerReference => ({

@@ -19,12 +19,12 @@ import { type ReplicaSet, ReplicaSets } from "../api/ReplicaSet.js"
 import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
 import type { Unreachable } from "../client/Transport.js"
-import { byControllerUid, byNamespace, byOwnerUid, type Informer, keyOf, orphansOf } from "../informer/Informer.js"
+import { byNamespace, byOwnerUid, type Informer, keyOf } from "../informer/Informer.js"
 import { SharedInformers } from "../informer/SharedInformers.js"
 import * as WorkQueue from "../informer/WorkQueue.js"
 import { type KnownBug, KnownBugs } from "../testing/KnownBugs.js"
 import * as Controller from "./Controller.js"
-import { type AdoptionRefused, claim, controllerOf, newControllerRef } from "./ControllerRef.js"
+import { type AdoptionRefused, candidates, claim, controllerOf, newControllerRef } from "./ControllerRef.js"
 import { isRollingUpdate, replicasOf } from "./deployment/Fenceposts.js"
 import * as PodTemplateHash from "./deployment/PodTemplateHash.js"
 import * as Progress from "./deployment/Progress.js"
@@ -394,18 +394,10 @@ const sync = (
 
   return Effect.gen(function* () {
     nowMillis = yield* Clock.currentTimeMillis
-    // What it controls and the orphans it may adopt: ReplicaSets of other controllers are never
-    // claimed, so they are not visited (Kubernetes lists the whole namespace, then skips them).
-    const candidates = [
-      ...ctx.replicaSets
-        .byIndex(byControllerUid, d.metadata.uid ?? "")
-        .filter((rs) => rs.metadata.namespace === namespace),
-      ...ctx.replicaSets.byIndex(byControllerUid, orphansOf(namespace))
-    ]
     const rsList = yield* claim(
       client,
       { owner: d, ownerType: Deployments, ownedType: ReplicaSets, selector },
-      candidates
+      candidates(ctx.replicaSets, d)
     )
     if (d.metadata.deletionTimestamp !== undefined) {
       // Being deleted: the garbage collector removes the ReplicaSets; only the status is kept true.

@@ -17,12 +17,12 @@ import { type ReplicaSet, ReplicaSets } from "../api/ReplicaSet.js"
 import { Client } from "../client/Client.js"
 import * as EventRecorder from "../client/EventRecorder.js"
 import type { Unreachable } from "../client/Transport.js"
-import { byControllerUid, byNamespace, byOwnerUid, type Informer, keyOf, orphansOf } from "../informer/Informer.js"
+import { byNamespace, byOwnerUid, type Informer, keyOf } from "../informer/Informer.js"
 import { SharedInformers } from "../informer/SharedInformers.js"
 import * as WorkQueue from "../informer/WorkQueue.js"
 import { type KnownBug, KnownBugs } from "../testing/KnownBugs.js"
 import * as Controller from "./Controller.js"
-import { type AdoptionRefused, claim, controllerOf, newControllerRef } from "./ControllerRef.js"
+import { type AdoptionRefused, candidates, claim, controllerOf, newControllerRef } from "./ControllerRef.js"
 import * as Expectations from "./Expectations.js"
 import { isPodActive, isPodAvailable, isPodReady, isPodTerminating, millisUntilAvailable } from "./PodConditions.js"
 import { podsToDelete } from "./PodRanking.js"
@@ -230,14 +230,8 @@ export const reconciler = (ctx: ReconcilerContext) => {
         yield* Effect.logWarning(`ReplicaSet ${key} has an invalid selector; skipping`)
         return {}
       }
-      // What it controls and the orphans it may adopt (FilterPodsByOwner); pods of other controllers are never claimed.
       const namespace = rs.metadata.namespace ?? ""
-      const candidates = [
-        ...ctx.pods
-          .byIndex(byControllerUid, rs.metadata.uid ?? "")
-          .filter((pod) => pod.metadata.namespace === namespace),
-        ...ctx.pods.byIndex(byControllerUid, orphansOf(namespace))
-      ]
+      const claimable = candidates(ctx.pods, rs)
       const active = ignoresOwnership
         ? // Known bug replicaSetIgnoresOwnership: every active pod the selector matches, whoever controls it.
           ctx.pods
@@ -246,9 +240,9 @@ export const reconciler = (ctx: ReconcilerContext) => {
         : yield* claim(
             client,
             { owner: rs, ownerType: ReplicaSets, ownedType: Pods, selector },
-            candidates.filter(isPodActive)
+            claimable.filter(isPodActive)
           )
-      const terminating = candidates.filter(
+      const terminating = claimable.filter(
         (pod) =>
           isPodTerminating(pod) &&
           controllerOf(pod)?.uid === rs.metadata.uid &&
@@ -320,14 +314,8 @@ const indirectlyRelatedPods = (ctx: ReconcilerContext, rs: ReplicaSet): Readonly
     const selector = selectorOf(sibling)
     if (controllerOf(sibling)?.uid !== owner.uid || selector === undefined) continue
     // Kubernetes lists the namespace by the sibling's selector; a pod another controller owns is not
-    // the Deployment's, so the sibling's own pods and the orphans are read from the index instead.
-    const namespace = sibling.metadata.namespace ?? ""
-    const pods = [
-      ...ctx.pods.byIndex(byControllerUid, sibling.metadata.uid ?? ""),
-      ...ctx.pods.byIndex(byControllerUid, orphansOf(namespace))
-    ]
-    for (const pod of pods) {
-      if (pod.metadata.namespace !== namespace) continue
+    // the Deployment's, so only what the sibling may claim is read.
+    for (const pod of candidates(ctx.pods, sibling)) {
       const uid = pod.metadata.uid ?? ""
       if (seen.has(uid) || !LabelSelector.matches(selector, pod.metadata.labels)) continue
       seen.add(uid)
