@@ -5,6 +5,7 @@
  */
 import type { Node } from "../../core/api/Node.js"
 import type { Pod } from "../../core/api/Pod.js"
+import { isPodTerminal } from "../../core/controllers/PodConditions.js"
 import type { World } from "./World.js"
 
 export interface Occupancy {
@@ -21,11 +22,7 @@ export interface Occupancy {
 }
 
 /** Where a pod counts: the node it is bound to, "" for pending, undefined for finished. */
-const placeOf = (pod: Pod): string | undefined => {
-  const phase = pod.status?.phase
-  if (phase === "Succeeded" || phase === "Failed") return undefined
-  return pod.spec?.nodeName ?? ""
-}
+const placeOf = (pod: Pod): string | undefined => (isPodTerminal(pod) ? undefined : (pod.spec?.nodeName ?? ""))
 
 const isReady = (node: Node): boolean =>
   node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true
@@ -40,7 +37,7 @@ export const make = (world: World): Occupancy => {
   let pending = 0
   let readyNodes = 0
 
-  const keyOf = (obj: Pod | Node) => `${obj.metadata.namespace ?? ""}/${obj.metadata.name ?? ""}`
+  const keyOf = (p: Pod) => `${p.metadata.namespace ?? ""}/${p.metadata.name ?? ""}`
 
   const count = (place: string, by: number) => {
     if (place === "") pending += by
